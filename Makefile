@@ -1,0 +1,36 @@
+# Two commands a newcomer needs: `make run` and `make test`. Both build their own venv.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+SAMPLE ?= resources/samples/ludb_3.hea
+
+.PHONY: run test test-slow lint bench screenshots printout report models clean venv
+.DEFAULT_GOAL := run
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch==2.13.0 (train extra) is the CPU wheel; never let pip pick an unpinned torch
+	$(PY) -m pip install -q -e ".[test,train]"
+	touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	$(VENV)/bin/ecgrecon-viewer $(SAMPLE)
+
+test: venv
+	./scripts/system-deps.sh
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m "not slow"
+
+test-slow: venv
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m slow
+
+lint: venv
+	$(VENV)/bin/ruff check app tests scripts benchmarks
+
+bench: venv
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache

@@ -1,0 +1,62 @@
+"""Command line: ``ecgrecon info|convert|reconstruct|evaluate|models|print ...``.
+
+Each subcommand lives in ``ecgrecon.commands.<name>`` with ``add_parser`` and
+``run``. User errors become one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from . import __version__
+from .errors import Cancelled, EcgReconError
+
+COMMANDS = ["info", "convert", "models", "reconstruct", "evaluate", "print"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse prints usage; keep it to one reason line
+        self.exit(2, f"ecgrecon: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="ecgrecon", description="Rebuild the standard 12-lead ECG from three leads.")
+    p.add_argument("--version", action="version", version=f"ecgrecon {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMANDS:
+        try:
+            mod = importlib.import_module(f"ecgrecon.commands.{name}")
+        except ModuleNotFoundError as e:
+            if e.name == f"ecgrecon.commands.{name}":
+                continue  # command not built yet
+            raise
+        mod.add_parser(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except Cancelled:
+        print("ecgrecon: cancelled", file=sys.stderr)
+        return 130
+    except EcgReconError as e:
+        print(f"ecgrecon: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ecgrecon: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("ecgrecon: error: out of memory; crop the recording or use fewer leads", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

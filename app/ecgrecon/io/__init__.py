@@ -1,0 +1,86 @@
+"""Reading and writing recordings. Format is chosen by file extension.
+
+Every reader returns a :class:`~ecgrecon.recording.Recording` in millivolts;
+every failure the user can cause raises :class:`~ecgrecon.errors.InputError`
+with a one-line reason naming the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import InputError
+from ..recording import Recording
+from .common import MAX_BYTES, check_readable
+from .csv_io import read_csv, write_csv
+from .edf_io import read_edf, write_edf
+from .npz_io import read_npz, write_npz
+from .wfdb_io import read_wfdb, write_wfdb
+
+READ_FORMATS = {".hea": "WFDB", ".dat": "WFDB", ".mat": "WFDB / MATLAB", ".edf": "EDF/EDF+", ".csv": "CSV", ".npz": "NumPy"}
+WRITE_FORMATS = {".hea": "WFDB", ".csv": "CSV", ".edf": "EDF", ".npz": "NumPy"}
+
+__all__ = ["read_recording", "write_recording", "READ_FORMATS", "WRITE_FORMATS", "MAX_BYTES"]
+
+
+def read_recording(path: str | Path, *, fs: float | None = None, units: str | None = None,
+                   trust_header_gains: bool = False) -> Recording:
+    """Read any supported file. ``fs``/``units`` are needed only for CSV without them."""
+    p = Path(path)
+    ext = p.suffix.lower()
+    if ext == "" and p.with_suffix(".hea").exists():
+        p, ext = p.with_suffix(".hea"), ".hea"
+    if ext not in READ_FORMATS:
+        raise InputError(
+            f"unsupported file type {ext or '(none)'!r}; expected one of {', '.join(READ_FORMATS)}", path)
+    if ext == ".dat":
+        p, ext = p.with_suffix(".hea"), ".hea"
+    if ext == ".mat" and p.with_suffix(".hea").exists():
+        p, ext = p.with_suffix(".hea"), ".hea"  # PhysioNet Challenge: .hea + .mat
+    if ext == ".mat":
+        from .mat_io import read_mat
+
+        return read_mat(p)
+    check_readable(p)
+    if ext == ".hea":
+        return read_wfdb(p, trust_header_gains=trust_header_gains)
+    if ext == ".edf":
+        return read_edf(p)
+    if ext == ".csv":
+        return read_csv(p, fs=fs, units=units)
+    return read_npz(p)
+
+
+def write_recording(rec: Recording, path: str | Path, *, overwrite: bool = True,
+                    protect: tuple[str | Path, ...] = ()) -> Path:
+    """Write ``rec`` atomically; refuse to write over any path in ``protect``."""
+    p = Path(path)
+    ext = p.suffix.lower()
+    if ext not in WRITE_FORMATS:
+        raise InputError(f"cannot write {ext or '(no extension)'!r}; use one of {', '.join(WRITE_FORMATS)}", path)
+    targets = [p] if ext != ".hea" else [p, p.with_suffix(".dat")]
+    guarded = {_real(q) for q in protect}
+    for src in list(protect):
+        sp = Path(src)
+        if sp.suffix.lower() in (".hea", ".dat", ".mat"):
+            guarded |= {_real(sp.with_suffix(".hea")), _real(sp.with_suffix(".dat")), _real(sp.with_suffix(".mat"))}
+    for t in targets:
+        if _real(t) in guarded:
+            raise InputError("refusing to write over the input file; choose another output name", t)
+        if not overwrite and t.exists():
+            raise InputError("output exists; pass --force to replace it", t)
+    if not p.parent.exists():
+        raise InputError("output folder does not exist", p.parent)
+    if ext == ".hea":
+        write_wfdb(rec, p)
+    elif ext == ".csv":
+        write_csv(rec, p)
+    elif ext == ".edf":
+        write_edf(rec, p)
+    else:
+        write_npz(rec, p)
+    return p
+
+
+def _real(p: str | Path) -> str:
+    return str(Path(p).resolve())

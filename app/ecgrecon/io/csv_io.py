@@ -1,0 +1,119 @@
+"""CSV: a header row of lead names, optionally a time column, then numbers."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..recording import Meta, Recording
+from .common import atomic_write, canonical_names, check_fs, check_size, unit_factor
+
+CSV_MAX_BYTES = 1_000_000_000  # text parsing needs ~10x the file in memory
+_TIME_COLS = {"time": 1.0, "t": 1.0, "time_s": 1.0, "seconds": 1.0, "sec": 1.0, "s": 1.0,
+              "time_ms": 1e-3, "ms": 1e-3, "t_ms": 1e-3}
+_UNIT_RE = re.compile(r"^(.*?)\s*[\[(]\s*([^\])]+?)\s*[\])]\s*$")
+
+
+def read_csv(path: Path, *, fs: float | None = None, units: str | None = None) -> Recording:
+    size = path.stat().st_size
+    if size > CSV_MAX_BYTES:
+        raise InputError(f"CSV file is {size / 1e9:.1f} GB, over the {CSV_MAX_BYTES / 1e9:.0f} GB limit; "
+                         "convert it to WFDB or EDF first", path)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            sample = fh.read(4096)
+            fh.seek(0)
+            try:
+                dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+            except csv.Error:
+                dialect = csv.excel
+            rows = csv.reader(fh, dialect)
+            header = next(rows, None)
+            if not header or not any(h.strip() for h in header):
+                raise InputError("CSV has no header row of lead names", path)
+            header = [h.strip() for h in header]
+            if all(_is_number(h) for h in header):
+                raise InputError("CSV first row holds numbers; it must name the leads (e.g. I,II,V1)", path)
+            values = []
+            for lineno, row in enumerate(rows, start=2):
+                if not row or all(not c.strip() for c in row):
+                    continue
+                if len(row) != len(header):
+                    raise InputError(f"ragged CSV: line {lineno} has {len(row)} fields, header has {len(header)}", path)
+                try:
+                    values.append([float(c) for c in row])
+                except ValueError:
+                    bad = next(c for c in row if not _is_number(c))
+                    raise InputError(f"line {lineno}: {bad!r} is not a number", path) from None
+    except UnicodeDecodeError:
+        raise InputError("CSV is not UTF-8 text", path) from None
+    if not values:
+        raise InputError("CSV has a header but no samples", path)
+    data = np.asarray(values, dtype=np.float64)
+    cols = list(header)
+    tcol = next((i for i, h in enumerate(cols) if _split_unit(h)[0].lower() in _TIME_COLS), None)
+    if tcol is not None:
+        tname, tunit = _split_unit(cols[tcol])
+        scale = _TIME_COLS[tname.lower()]
+        if tunit and tunit.lower() in ("ms",):
+            scale = 1e-3
+        t = data[:, tcol] * scale
+        dt = np.diff(t)
+        if t.size < 2 or np.any(dt <= 0):
+            raise InputError("time column must increase strictly", path)
+        med = float(np.median(dt))
+        if np.max(np.abs(dt - med)) > 0.01 * med + 1e-9:
+            raise InputError("time column is not evenly spaced; resample the file first", path)
+        fs_t = 1.0 / med
+        if fs is not None and abs(fs - fs_t) > 0.01 * fs_t:
+            raise InputError(f"--fs {fs:g} disagrees with the time column ({fs_t:g} Hz)", path)
+        fs = round(fs_t, 6)
+        data = np.delete(data, tcol, axis=1)
+        del cols[tcol]
+    if fs is None:
+        raise InputError("CSV has no time column; give the sampling rate (--fs)", path)
+    fs = check_fs(fs, path)
+    if not cols:
+        raise InputError("CSV has no signal columns", path)
+    names, found_units = [], []
+    factors = []
+    for c in cols:
+        nm, u = _split_unit(c)
+        u = u or units or "mV"
+        names.append(nm)
+        found_units.append(u)
+        factors.append(unit_factor(u, path, nm))
+    check_size(len(cols), data.shape[0], path)
+    sig = (data * np.asarray(factors)).T.astype(np.float32)
+    meta = Meta(record_id=path.stem, source=str(path), units_found=tuple(found_units))
+    return Recording(sig, fs, canonical_names(names, path), meta=meta)
+
+
+def write_csv(rec: Recording, path: Path) -> None:
+    """time_s then one column per lead in mV, 1 nV resolution."""
+    header = ["time_s"] + [f"{n} (mV)" for n in rec.leads]
+    data = np.column_stack([rec.time, rec.signals.T.astype(np.float64)])
+
+    def _write(tmp: Path) -> None:
+        with tmp.open("w", newline="") as fh:
+            fh.write(",".join(header) + "\n")
+            np.savetxt(fh, data, delimiter=",", fmt=["%.6f"] + ["%.6f"] * len(rec.leads))
+
+    atomic_write(path, _write)
+
+
+def _split_unit(col: str) -> tuple[str, str | None]:
+    m = _UNIT_RE.match(col)
+    return (m.group(1).strip(), m.group(2).strip()) if m else (col.strip(), None)
+
+
+def _is_number(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False

@@ -1,0 +1,53 @@
+"""NumPy .npz: arrays ``signals`` (leads x samples), ``fs``, ``leads``, optional ``units``."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..recording import Meta, Recording
+from .common import atomic_write, canonical_names, check_fs, check_size, unit_factor
+
+
+def read_npz(path: Path) -> Recording:
+    try:
+        with np.load(path, allow_pickle=False) as z:  # never unpickle user files
+            keys = set(z.files)
+            key = "signals" if "signals" in keys else "data" if "data" in keys else None
+            if key is None:
+                raise InputError(f"npz needs an array 'signals' (leads x samples); found {sorted(keys)}", path)
+            sig = np.asarray(z[key])
+            if "fs" not in keys:
+                raise InputError("npz needs a scalar 'fs' (sampling rate)", path)
+            fs = check_fs(np.asarray(z["fs"]).reshape(-1)[0], path)
+            leads = [str(x) for x in np.asarray(z["leads"]).reshape(-1)] if "leads" in keys else None
+            units = str(np.asarray(z["units"]).reshape(-1)[0]) if "units" in keys else "mV"
+    except InputError:
+        raise
+    except (ValueError, OSError, zipfile.BadZipFile) as e:
+        raise InputError(f"not a readable .npz ({' '.join(str(e).split())[:160]})", path) from None
+    if sig.ndim != 2 or not np.issubdtype(sig.dtype, np.number):
+        raise InputError(f"'{key}' must be a 2-D numeric array, got shape {sig.shape}", path)
+    if leads is None:
+        raise InputError("npz needs an array 'leads' naming the rows", path)
+    if len(leads) != sig.shape[0]:
+        if len(leads) == sig.shape[1]:
+            sig = sig.T  # samples x leads, as many tools save it
+        else:
+            raise InputError(f"{len(leads)} lead names for an array of shape {sig.shape}", path)
+    check_size(sig.shape[0], sig.shape[1], path)
+    sig = sig.astype(np.float64) * unit_factor(units, path)
+    meta = Meta(record_id=path.stem, source=str(path), units_found=(units,) * len(leads))
+    return Recording(sig.astype(np.float32), fs, canonical_names(leads, path), meta=meta)
+
+
+def write_npz(rec: Recording, path: Path) -> None:
+    def _w(tmp: Path) -> None:
+        with tmp.open("wb") as fh:
+            np.savez_compressed(fh, signals=rec.signals, fs=np.float64(rec.fs), leads=np.array(rec.leads),
+                                units=np.array("mV"), roles=np.array([r.value for r in rec.roles]))
+
+    atomic_write(path, _w)

@@ -1,0 +1,189 @@
+"""WFDB records (.hea + .dat, or .hea + .mat as in the PhysioNet Challenges)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..leads import einthoven_residual
+from ..recording import Meta, Recording, Role
+from .common import canonical_names, check_fs, check_size, unit_factor
+
+_BYTES_PER_SAMPLE = {"8": 1, "16": 2, "24": 3, "32": 4, "61": 2, "80": 1, "160": 2, "212": 1.5, "310": 4 / 3, "311": 4 / 3}
+
+
+def _parse_header(path: Path):
+    import wfdb
+
+    try:
+        text = path.read_text(errors="strict")
+    except UnicodeDecodeError:
+        raise InputError("header is not text (garbage or binary file)", path) from None
+    first = next((ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")), "")
+    parts = first.split()
+    if len(parts) < 2 or not re.fullmatch(r"[\w\-.]+(/\d+)?", parts[0]) or not parts[1].isdigit():
+        raise InputError("not a WFDB header (first line must be 'name n_signals [fs [n_samples]]')", path)
+    if int(parts[1]) == 0:
+        raise InputError("header names zero signals", path)
+    try:
+        return wfdb.rdheader(str(path.with_suffix("")))
+    except Exception as e:  # wfdb raises many kinds on malformed headers
+        raise InputError(f"malformed WFDB header ({_short(e)})", path) from None
+
+
+def _short(e: Exception) -> str:
+    msg = " ".join(str(e).split()) or type(e).__name__
+    return msg[:160]
+
+
+def _patient(comments: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for c in comments:
+        m = re.match(r"\s*<?\s*(age|sex|gender)\s*>?\s*:\s*(.+?)\s*$", c, re.I)
+        if m:
+            key = "sex" if m.group(1).lower() in ("sex", "gender") else "age"
+            out.setdefault(key, m.group(2))
+    return out
+
+
+def read_wfdb(path: Path, *, trust_header_gains: bool = False) -> Recording:
+    import wfdb
+
+    hdr = _parse_header(path)
+    if not hdr.sig_name or hdr.n_sig == 0:
+        raise InputError("header names zero signals", path)
+    fs = check_fs(hdr.fs, path)
+    n = hdr.sig_len
+    if n is None or n <= 0:
+        raise InputError("header gives zero samples", path)
+    check_size(hdr.n_sig, n, path)
+    for fname in sorted(set(hdr.file_name or [])):
+        f = path.parent / fname
+        if not f.exists():
+            raise InputError(f"signal file {fname} named by the header is missing", path)
+    _check_dat_length(hdr, path)
+    try:
+        rec = wfdb.rdrecord(str(path.with_suffix("")), physical=False, return_res=64)
+    except Exception as e:
+        raise InputError(f"cannot read samples ({_short(e)})", path) from None
+    d = np.asarray(rec.d_signal, dtype=np.float64)  # samples x channels
+    if d.shape[0] < n:
+        raise InputError(f"signal file is truncated: {d.shape[0]} of {n} samples", path)
+    names = canonical_names(list(rec.sig_name), path)
+    invalid = _invalid_values(rec.fmt)
+    gains = np.array([g if g else 200.0 for g in rec.adc_gain], dtype=np.float64)  # WFDB default gain 200
+    base = np.array(rec.baseline, dtype=np.float64)
+    units = [u or "mV" for u in rec.units]
+    factor = np.array([unit_factor(u, path, nm) for u, nm in zip(units, names, strict=True)])
+    warnings: list[str] = []
+    if not trust_header_gains and _ludb_gain_trap(d, gains, names):
+        # LUDB v1.0.1: each header gain scales its lead to exactly 1 mV p-p, which
+        # breaks Einthoven's law; the raw samples are in 1 uV units (see data README).
+        warnings.append("header gains scale every lead to 1 mV peak-to-peak and break Einthoven's law "
+                        "(LUDB v1.0.1 header fault); used raw samples at 1000 units/mV instead")
+        gains = np.full_like(gains, 1000.0)
+        base = np.zeros_like(base)
+        factor = np.ones_like(factor)
+    sig = (d - base) / gains * factor
+    for j, inv in enumerate(invalid):
+        if inv is not None:
+            sig[d[:, j] == inv, j] = np.nan
+    comments = list(hdr.comments or [])
+    roles = _roles_from_comments(comments, names)
+    start = None
+    if hdr.base_date is not None:
+        start = datetime.combine(hdr.base_date, hdr.base_time or datetime.min.time())
+    meta = Meta(
+        record_id=str(hdr.record_name),
+        source=str(path),
+        start_time=start,
+        patient=_patient(comments),
+        units_found=tuple(units),
+        comments=tuple(c.strip() for c in comments if c.strip()),
+        warnings=tuple(warnings),
+    )
+    return Recording(sig.T.astype(np.float32), fs, names, roles=roles, meta=meta)
+
+
+def _roles_from_comments(comments: list[str], names: tuple[str, ...]) -> tuple[Role, ...]:
+    """Roles written by :func:`write_wfdb` (a reconstruction read back keeps its labels)."""
+    found: dict[str, Role] = {}
+    for c in comments:
+        m = re.match(r"\s*ecgrecon-role (\S+): (\w+)", c)
+        if m and m.group(2) in Role._value2member_map_:
+            found[m.group(1)] = Role(m.group(2))
+    return tuple(found.get(n, Role.UNKNOWN) for n in names)
+
+
+def _invalid_values(fmts: list[str]) -> list[int | None]:
+    table = {"16": -32768, "61": -32768, "80": -128, "8": None, "212": -2048, "24": -(2**23), "32": -(2**31)}
+    return [table.get(str(f)) for f in fmts]
+
+
+def _check_dat_length(hdr, path: Path) -> None:
+    """Say "truncated" before wfdb fails with an opaque message."""
+    by_file: dict[str, float] = {}
+    for fname, fmt in zip(hdr.file_name, hdr.fmt, strict=False):
+        if fname.lower().endswith(".mat"):
+            return  # .mat containers have their own header bytes
+        bps = _BYTES_PER_SAMPLE.get(str(fmt))
+        if bps is None:
+            return
+        by_file[fname] = by_file.get(fname, 0) + bps
+    offsets = {f: (o or 0) for f, o in zip(hdr.file_name, hdr.byte_offset or [0] * len(hdr.file_name), strict=False)}
+    for fname, per_frame in by_file.items():
+        size = (path.parent / fname).stat().st_size - offsets.get(fname, 0)
+        need = int(np.floor(per_frame * hdr.sig_len))
+        if size < need:
+            have = int(size / per_frame)
+            raise InputError(f"signal file {fname} is truncated: holds {have} of {hdr.sig_len} samples", path)
+
+
+def _ludb_gain_trap(d: np.ndarray, gains: np.ndarray, names: tuple[str, ...]) -> bool:
+    if len(set(np.round(gains, 6))) < 2 or not all(x in names for x in ("I", "II", "III")):
+        return False
+    ptp = np.ptp(np.where(np.isfinite(d), d, 0), axis=0)
+    if d.shape[0] > 1 and np.all(np.abs(ptp / gains - 1.0) < 1e-3):
+        return True  # every lead exactly 1 mV p-p: gains were fitted to the data, not the amplifier
+    i, ii, iii = (d[:, names.index(x)] for x in ("I", "II", "III"))
+    raw_ok = einthoven_residual(i, ii, iii) <= 2  # integer units, allow rounding
+    gi, gii, giii = (gains[names.index(x)] for x in ("I", "II", "III"))
+    phys_bad = einthoven_residual(i / gi, ii / gii, iii / giii) > 0.02  # mV
+    return raw_ok and phys_bad
+
+
+def write_wfdb(rec: Recording, path: Path) -> None:
+    """Write format-16 WFDB at a gain that keeps 1 uV resolution when the range allows."""
+    import wfdb
+
+    name = path.stem
+    sig = np.nan_to_num(rec.signals.astype(np.float64), nan=0.0)
+    peak = float(np.max(np.abs(sig))) if sig.size else 0.0
+    gain = 1000.0 if peak < 32.0 else float(np.floor(32000.0 / peak))
+    gain = max(gain, 1.0)
+    d = np.round(rec.signals.astype(np.float64) * gain)
+    d[~np.isfinite(d)] = -32768
+    d = np.clip(d, -32768, 32767).astype(np.int16)
+    comments = list(rec.meta.comments)
+    for k, v in rec.meta.provenance.items():
+        comments.append(f"ecgrecon-{k}: {v}")
+    for lead, role in zip(rec.leads, rec.roles, strict=True):
+        comments.append(f"ecgrecon-role {lead}: {role.value}")
+    tmpdir = Path(tempfile.mkdtemp(prefix=".ecgrecon-", dir=path.parent))
+    try:
+        wfdb.wrsamp(
+            name, fs=rec.fs, units=["mV"] * len(rec.leads), sig_name=list(rec.leads), d_signal=d.T.astype(np.int64),
+            fmt=["16"] * len(rec.leads), adc_gain=[gain] * len(rec.leads), baseline=[0] * len(rec.leads),
+            comments=[c.replace("\n", " ") for c in comments], write_dir=str(tmpdir),
+        )
+        # .dat first, header last: a reader never sees a header without its samples
+        shutil.move(str(tmpdir / f"{name}.dat"), str(path.with_suffix(".dat")))
+        shutil.move(str(tmpdir / f"{name}.hea"), str(path.with_suffix(".hea")))
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
