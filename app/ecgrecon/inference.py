@@ -1,0 +1,218 @@
+"""Reconstruction engine: three measured leads -> 12-lead ECG with onnxruntime.
+
+Data flow: Recording (mV, any fs) -> the model's three input leads, resampled
+to the model's rate -> card preprocessing (baseline removal) -> ONNX network
+in chunks (bounded memory, progress, cancel) -> network leads + exact limb
+leads -> resampled back -> 12-lead Recording whose every lead carries its role.
+
+Chunks overlap by more than the network's receptive field and start on
+multiples of its downsampling factor, so chunked output equals whole-signal
+output (no seams). Filtering uses a longer margin than the filter's settling.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from . import __version__
+from .conditioning import FilterSpec, apply_filters, resample
+from .errors import Cancelled, InputError, ModelError
+from .leads import STANDARD_12, complete_limb_leads, exact_consequences
+from .metrics import RecordMetrics, compare
+from .modelcard import ModelCard, ModelZoo, load_zoo
+from .recording import Recording, Role
+
+FILTER_MARGIN_S = 10.0  # 0.5 Hz Butterworth transients decay below 1e-9 within this
+
+ProgressFn = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class ReconstructionRequest:
+    """Everything a worker needs; immutable so it can cross threads safely."""
+
+    recording: Recording
+    model_id: str
+    inputs: tuple[str, ...] | None = None  # default: the model's inputs
+    threads: int = 1
+    chunk_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class Reconstruction:
+    result: Recording  # 12 standard leads at the recording's rate, roles set
+    model: ModelCard
+    inputs: tuple[str, ...]
+    truth: Recording | None  # the recording's own 12 leads, when it has them
+    metrics: RecordMetrics | None  # after the model's preprocessing on both sides
+    preprocessing: FilterSpec
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def roles(self) -> dict[str, Role]:
+        return dict(zip(self.result.leads, self.result.roles, strict=True))
+
+
+def preprocessing_spec(card: ModelCard) -> FilterSpec:
+    p = card.preprocessing or {}
+    return FilterSpec(baseline_hz=p.get("baseline_hz"), notch_hz=p.get("notch_hz"), lowpass_hz=p.get("lowpass_hz"))
+
+
+class _Sessions:
+    """onnxruntime sessions, cached per (model file, threads)."""
+
+    _lock = threading.Lock()
+    _cache: dict[tuple[str, int], object] = {}
+
+    @classmethod
+    def get(cls, card: ModelCard, threads: int):
+        import onnxruntime as ort
+
+        key = (str(card.onnx_file), int(threads))
+        with cls._lock:
+            sess = cls._cache.get(key)
+            if sess is None:
+                opts = ort.SessionOptions()
+                opts.intra_op_num_threads = max(1, int(threads))
+                opts.inter_op_num_threads = 1
+                opts.log_severity_level = 3
+                try:
+                    sess = ort.InferenceSession(str(card.onnx_file), opts, providers=["CPUExecutionProvider"])
+                except Exception as e:
+                    raise ModelError(f"model {card.id}: cannot load ({' '.join(str(e).split())[:120]})") from None
+                cls._cache[key] = sess
+            return sess
+
+
+def _check_inputs(rec: Recording, inputs: tuple[str, ...], card: ModelCard) -> None:
+    missing = [n for n in inputs if n not in rec.leads]
+    if missing:
+        raise InputError(f"recording has no lead {', '.join(missing)} (has {', '.join(rec.leads)}); "
+                         f"model {card.id} needs {', '.join(card.input_leads)}", rec.meta.source or None)
+    if set(inputs) != set(card.input_leads):
+        raise InputError(f"model {card.id} takes {','.join(card.input_leads)}, not {','.join(inputs)}")
+    for n in inputs:
+        x = rec.lead(n)
+        bad = ~np.isfinite(x)
+        if bad.any():
+            t = int(np.argmax(bad)) / rec.fs
+            raise InputError(f"input lead {n} has {int(bad.sum())} missing samples (first at {t:.2f} s); "
+                             "the model cannot bridge gaps — crop or repair the recording", rec.meta.source or None)
+    if rec.n_samples / rec.fs < 1.0:
+        raise InputError(f"recording is {rec.duration:.2f} s long; at least 1 s is needed", rec.meta.source or None)
+
+
+def _run_network(cards: list[ModelCard], x: np.ndarray, threads: int) -> np.ndarray:
+    """Average of member networks on one aligned block (3 x T), T a multiple of length_multiple."""
+    out = None
+    for c in cards:
+        sess = _Sessions.get(c, threads)
+        y = sess.run([c.output_name], {c.input_name: x[None].astype(np.float32)})[0][0]
+        out = y if out is None else out + y
+    return out / len(cards)
+
+
+def iter_chunks(x: np.ndarray, card: ModelCard, members: list[ModelCard], spec: FilterSpec, *, threads: int = 1,
+                chunk_samples: int = 30000, cancel: Callable[[], bool] | None = None,
+                progress: ProgressFn | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield (start, network output K x n) for consecutive blocks of ``x`` (3 x N at the model rate)."""
+    n = x.shape[1]
+    mult = max(c.length_multiple for c in members)
+    ov = max(c.overlap_samples for c in members)
+    ov = int(np.ceil(ov / mult) * mult)
+    fmargin = int(np.ceil(FILTER_MARGIN_S * card.fs / mult) * mult) if not spec.is_identity() else 0
+    margin = max(ov, fmargin)
+    core = max(mult, int(chunk_samples // mult * mult))
+    start = 0
+    while start < n:
+        if cancel is not None and cancel():
+            raise Cancelled("reconstruction cancelled")
+        stop = min(n, start + core)
+        a = max(0, start - margin)  # start and margin are multiples of mult -> aligned
+        b = min(n, stop + margin)
+        block = x[:, a:b]
+        if not spec.is_identity():
+            block = apply_filters(block, card.fs, spec)
+        # the network sees only +-ov around the core (its receptive field), not the filter margin
+        na = max(a, start - ov)
+        nb = min(b, stop + ov)
+        net_in = block[:, na - a: nb - a]
+        pad = (-net_in.shape[1]) % mult
+        if pad:
+            net_in = np.pad(net_in, ((0, 0), (0, pad)))  # zero-pad the recording's end only
+        y = _run_network(members, net_in, threads)
+        yield start, y[:, start - na: stop - na]
+        start = stop
+        if progress is not None:
+            progress(min(1.0, stop / n))
+
+
+def reconstruct(rec: Recording, model: ModelCard | str, inputs: tuple[str, ...] | list[str] | None = None, *,
+                zoo: ModelZoo | None = None, threads: int = 1, chunk_seconds: float = 60.0,
+                progress: ProgressFn | None = None, cancel: Callable[[], bool] | None = None) -> Reconstruction:
+    """Rebuild the 12 standard leads of ``rec`` from the model's three inputs."""
+    zoo = zoo or load_zoo()
+    card = zoo.get(model) if isinstance(model, str) else model
+    members = zoo.members(card)
+    inputs = tuple(inputs) if inputs else card.input_leads
+    _check_inputs(rec, inputs, card)
+    spec = preprocessing_spec(card)
+    x = np.stack([rec.lead(n) for n in card.input_leads]).astype(np.float32)
+    x_model = resample(x, rec.fs, card.fs)
+    n_model = x_model.shape[1]
+    k = len(members[0].output_leads)
+    y = np.empty((k, n_model), dtype=np.float32)
+    chunk = int(round(chunk_seconds * card.fs))
+    for s, block in iter_chunks(x_model, card, members, spec, threads=threads, chunk_samples=chunk,
+                                cancel=cancel, progress=progress):
+        y[:, s: s + block.shape[1]] = block
+    net = resample(y, card.fs, rec.fs)[:, : rec.n_samples] if abs(card.fs - rec.fs) > 1e-9 else y
+    if net.shape[1] < rec.n_samples:  # polyphase rounding: pad the last sample
+        net = np.pad(net, ((0, 0), (0, rec.n_samples - net.shape[1])), mode="edge")
+    result = assemble_12(rec, card, members[0].output_leads, net)
+    truth = None
+    metrics = None
+    if all(n in rec.leads for n in STANDARD_12):
+        truth = rec.select(list(STANDARD_12))
+        metrics = compare(_condition(result, spec), _condition(truth, spec))
+    notes = (f"metrics computed after {spec.describe()} on reconstruction and truth alike",) if metrics else ()
+    return Reconstruction(result, card, inputs, truth, metrics, spec, notes)
+
+
+def _condition(rec: Recording, spec: FilterSpec) -> Recording:
+    return rec if spec.is_identity() else replace(rec, signals=apply_filters(rec.signals, rec.fs, spec))
+
+
+def assemble_12(rec: Recording, card: ModelCard, out_leads: tuple[str, ...], net: np.ndarray) -> Recording:
+    """Measured inputs as they are, exact limb leads from measured I/II, the rest from the network."""
+    sig: dict[str, np.ndarray] = {}
+    roles: dict[str, Role] = {}
+    for n in card.input_leads:
+        sig[n] = rec.lead(n)
+        roles[n] = Role.MEASURED
+    exact = set(exact_consequences(card.input_leads))
+    for n, row in zip(out_leads, net, strict=True):
+        if n in sig:
+            continue
+        sig[n] = row
+        roles[n] = Role.RECONSTRUCTED
+    full = complete_limb_leads(sig)
+    for n in STANDARD_12:
+        if n not in full:
+            raise ModelError(f"model {card.id} does not provide lead {n}")
+        if n not in roles:
+            roles[n] = Role.DERIVED if n in exact else Role.RECONSTRUCTED
+    signals = np.stack([np.asarray(full[n], np.float32) for n in STANDARD_12])
+    prov = {
+        "model": card.id, "model_version": card.version, "architecture": card.architecture,
+        "measured_leads": ",".join(card.input_leads), "software": f"ecgrecon {__version__}",
+        "source": rec.meta.source, "preprocessing": preprocessing_spec(card).describe(),
+    }
+    meta = replace(rec.meta, provenance={**rec.meta.provenance, **prov},
+                   comments=rec.meta.comments + (f"RECONSTRUCTED ECG: leads other than {', '.join(card.input_leads)} "
+                                                 f"computed by model {card.id} v{card.version}",))
+    return Recording(signals, rec.fs, STANDARD_12, tuple(roles[n] for n in STANDARD_12), meta=meta)

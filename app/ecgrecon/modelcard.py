@@ -1,0 +1,238 @@
+"""Model cards and the model zoo: find, validate and choose bundled ONNX models.
+
+A model is ``<id>.onnx`` with ``<id>.json`` beside it. The app refuses a model
+whose card and file disagree (hash, tensor names, input shape, lead names).
+No torch here: the app only needs onnxruntime.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ModelError
+from .leads import STANDARD_12, exact_consequences
+from .paths import models_dir, user_model_dirs
+
+REQUIRED_KEYS = ("schema", "id", "version", "configuration", "architecture", "input_leads", "output_leads", "fs",
+                 "receptive_field_samples", "window_samples", "overlap_samples", "length_multiple",
+                 "preprocessing", "onnx", "training", "license")
+ARCH_LABEL = {"conv": "convolutional", "temporal": "convolutional-temporal", "linear": "linear (least squares)",
+              "ensemble": "ensemble"}
+ARCH_PREFERENCE = ("ensemble", "conv", "temporal", "linear")  # default choice order
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    id: str
+    version: str
+    configuration: str
+    architecture: str
+    input_leads: tuple[str, ...]
+    output_leads: tuple[str, ...]
+    fs: float
+    receptive_field_samples: int
+    window_samples: int
+    overlap_samples: int
+    length_multiple: int
+    preprocessing: dict
+    onnx_file: Path | None
+    onnx_sha256: str | None
+    input_name: str
+    output_name: str
+    members: tuple[str, ...]
+    card_path: Path
+    raw: dict = field(repr=False, compare=False)
+
+    @property
+    def label(self) -> str:
+        return f"{self.id} v{self.version} ({ARCH_LABEL.get(self.architecture, self.architecture)})"
+
+    @property
+    def test_median_r(self) -> float | None:
+        m = self.raw.get("metrics_test") or {}
+        return m.get("reconstructed_median_r")
+
+    def reconstructed_leads(self) -> tuple[str, ...]:
+        """Leads of the 12 that the model estimates (directly or through I/II)."""
+        exact = set(exact_consequences(self.input_leads))
+        return tuple(n for n in STANDARD_12 if n not in self.input_leads and n not in exact)
+
+    def derived_leads(self) -> tuple[str, ...]:
+        return tuple(exact_consequences(self.input_leads))
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def load_card(card_path: str | Path, *, verify: bool = True) -> ModelCard:
+    """Read and validate one card (and its ONNX file when ``verify``)."""
+    p = Path(card_path)
+    try:
+        raw = json.loads(p.read_text())
+    except (OSError, ValueError) as e:
+        raise ModelError(f"{p}: unreadable model card ({e})") from None
+    missing = [k for k in REQUIRED_KEYS if k not in raw]
+    if missing:
+        raise ModelError(f"{p}: model card lacks {', '.join(missing)}")
+    onnx = raw.get("onnx") or None
+    arch = raw["architecture"]
+    if arch not in ARCH_LABEL:
+        raise ModelError(f"{p}: unknown architecture {arch!r}")
+    if len(raw["input_leads"]) != 3:
+        raise ModelError(f"{p}: a model takes exactly three input leads, card names {raw['input_leads']}")
+    onnx_file = None
+    if arch != "ensemble":
+        if not onnx or "file" not in onnx:
+            raise ModelError(f"{p}: model card names no ONNX file")
+        onnx_file = p.parent / onnx["file"]
+    card = ModelCard(
+        id=str(raw["id"]), version=str(raw["version"]), configuration=str(raw["configuration"]),
+        architecture=arch, input_leads=tuple(raw["input_leads"]), output_leads=tuple(raw["output_leads"]),
+        fs=float(raw["fs"]), receptive_field_samples=int(raw["receptive_field_samples"]),
+        window_samples=int(raw["window_samples"]), overlap_samples=int(raw["overlap_samples"]),
+        length_multiple=max(1, int(raw["length_multiple"])), preprocessing=dict(raw["preprocessing"] or {}),
+        onnx_file=onnx_file, onnx_sha256=(onnx or {}).get("sha256"),
+        input_name=(onnx or {}).get("input_name", "x"), output_name=(onnx or {}).get("output_name", "y"),
+        members=tuple(raw.get("members") or ()), card_path=p, raw=raw,
+    )
+    _check_leads(card)
+    if verify and onnx_file is not None:
+        verify_onnx(card)
+    return card
+
+
+def _check_leads(card: ModelCard) -> None:
+    need = set(card.reconstructed_leads())
+    # limb leads other than I/II come from I and II; the network must supply the rest
+    limb_from_i = {"III", "aVR", "aVL", "aVF"} if "II" in card.input_leads and "I" not in card.input_leads else set()
+    if card.architecture == "ensemble":
+        return
+    missing = need - set(card.output_leads) - limb_from_i
+    if missing:
+        raise ModelError(f"{card.card_path}: outputs {list(card.output_leads)} leave {sorted(missing)} unexplained")
+
+
+def verify_onnx(card: ModelCard) -> None:
+    """Refuse a model whose file disagrees with its card."""
+    f = card.onnx_file
+    assert f is not None
+    if not f.exists():
+        raise ModelError(f"model {card.id}: ONNX file {f.name} is missing")
+    if card.onnx_sha256 and _sha256(f) != card.onnx_sha256:
+        raise ModelError(f"model {card.id}: {f.name} does not match the SHA-256 in its card (file changed or corrupt)")
+    import onnxruntime as ort
+
+    try:
+        sess = ort.InferenceSession(str(f), providers=["CPUExecutionProvider"])
+    except Exception as e:
+        raise ModelError(f"model {card.id}: onnxruntime cannot load {f.name} ({' '.join(str(e).split())[:120]})") \
+            from None
+    ins, outs = sess.get_inputs(), sess.get_outputs()
+    if len(ins) != 1 or ins[0].name != card.input_name:
+        raise ModelError(f"model {card.id}: input tensor is {[i.name for i in ins]}, card says {card.input_name!r}")
+    if outs[0].name != card.output_name:
+        raise ModelError(f"model {card.id}: output tensor is {outs[0].name!r}, card says {card.output_name!r}")
+    shape = ins[0].shape
+    if len(shape) != 3 or (isinstance(shape[1], int) and shape[1] != len(card.input_leads)):
+        raise ModelError(f"model {card.id}: input shape {shape} does not take {len(card.input_leads)} leads")
+    oshape = outs[0].shape
+    if len(oshape) != 3 or (isinstance(oshape[1], int) and oshape[1] != len(card.output_leads)):
+        raise ModelError(f"model {card.id}: output shape {oshape} does not give {len(card.output_leads)} leads "
+                         f"({', '.join(card.output_leads)})")
+
+
+class ModelZoo:
+    """All valid models found in the bundled folder and user folders."""
+
+    def __init__(self, cards: list[ModelCard], problems: list[str] | None = None) -> None:
+        self._cards = {c.id: c for c in cards}
+        self.problems = problems or []  # cards refused, with reasons (shown by `ecgrecon models`)
+
+    @classmethod
+    def discover(cls, extra_dirs: list[Path] | tuple[Path, ...] = (), *, verify: bool = True) -> ModelZoo:
+        dirs = [models_dir(), *user_model_dirs(), *map(Path, extra_dirs)]
+        cards, problems = [], []
+        for d in dirs:
+            if not d.is_dir():
+                continue
+            for cp in sorted(d.glob("*.json")):
+                try:
+                    raw = json.loads(cp.read_text())
+                except (OSError, ValueError):
+                    continue
+                if not isinstance(raw, dict) or "architecture" not in raw:
+                    continue  # not a card (e.g. a report's data file)
+                try:
+                    cards.append(load_card(cp, verify=verify))
+                except ModelError as e:
+                    problems.append(str(e))
+        zoo = cls(cards, problems)
+        for c in list(zoo._cards.values()):  # an ensemble needs all its members
+            if c.architecture == "ensemble":
+                gone = [m for m in c.members if m not in zoo._cards]
+                if gone or not c.members:
+                    zoo.problems.append(f"model {c.id}: ensemble members missing: {gone}")
+                    del zoo._cards[c.id]
+        return zoo
+
+    @property
+    def cards(self) -> list[ModelCard]:
+        return sorted(self._cards.values(), key=lambda c: (c.configuration, ARCH_PREFERENCE.index(c.architecture)))
+
+    def __len__(self) -> int:
+        return len(self._cards)
+
+    def get(self, model_id: str) -> ModelCard:
+        try:
+            return self._cards[model_id]
+        except KeyError:
+            raise ModelError(f"no model {model_id!r}; `ecgrecon models` lists them") from None
+
+    def members(self, card: ModelCard) -> list[ModelCard]:
+        return [self.get(m) for m in card.members] if card.architecture == "ensemble" else [card]
+
+    def configurations(self) -> list[tuple[str, ...]]:
+        seen: dict[tuple[str, ...], None] = {}
+        for c in self.cards:
+            seen.setdefault(c.input_leads, None)
+        return list(seen)
+
+    def compatible(self, leads: tuple[str, ...] | list[str]) -> list[ModelCard]:
+        """Models whose three inputs the recording has."""
+        have = set(leads)
+        return [c for c in self.cards if set(c.input_leads) <= have]
+
+    def for_inputs(self, inputs: tuple[str, ...] | list[str]) -> list[ModelCard]:
+        return [c for c in self.cards if set(c.input_leads) == set(inputs)]
+
+    def default_for(self, inputs: tuple[str, ...] | list[str], arch: str | None = None) -> ModelCard:
+        cands = self.for_inputs(inputs)
+        if not cands:
+            cfgs = ", ".join(",".join(c) for c in self.configurations()) or "none installed"
+            raise ModelError(f"no model takes inputs {','.join(inputs)}; available: {cfgs}")
+        if arch:
+            pick = [c for c in cands if c.architecture == arch]
+            if not pick:
+                have = ", ".join(sorted({c.architecture for c in cands}))
+                raise ModelError(f"no {arch!r} model for inputs {','.join(inputs)} (have: {have})")
+            return pick[0]
+        return sorted(cands, key=lambda c: ARCH_PREFERENCE.index(c.architecture))[0]
+
+
+_ZOO: ModelZoo | None = None
+
+
+def load_zoo(refresh: bool = False) -> ModelZoo:
+    """The process-wide zoo (discovery validates hashes once)."""
+    global _ZOO
+    if _ZOO is None or refresh:
+        _ZOO = ModelZoo.discover()
+    return _ZOO
