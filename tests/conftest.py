@@ -1,0 +1,26 @@
+"""Shared fixtures. Qt must run headless: set the platform before anything imports Qt."""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "resources" / "samples"
+SHARED_DATA = REPO.parent / "shared" / "data"
+SHARED_SKIP = "../shared/data not present: full data set tests need it"
+
+
+@pytest.fixture(scope="session")
+def samples() -> Path:
+    return SAMPLES
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not (SHARED_DATA / "ludb").is_dir():
+        pytest.skip(SHARED_SKIP)
+    return SHARED_DATA
