@@ -50,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{d['file']}")
         print(f"  record     {d['record_id']}")
         print(f"  leads      {d['n_leads']}: {' '.join(d['leads'])}")
+        if any(r != "unknown" for r in d["roles"]):
+            print("  roles      " + " ".join(f"{n}={r}" for n, r in zip(d["leads"], d["roles"], strict=True)))
         print(f"  rate       {d['fs_hz']:g} Hz")
         print(f"  duration   {d['duration_s']:.3f} s ({d['n_samples']} samples)")
         units = sorted(set(d["units_in_file"]))
