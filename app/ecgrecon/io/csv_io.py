@@ -68,10 +68,15 @@ def read_csv(path: Path, *, fs: float | None = None, units: str | None = None) -
         med = float(np.median(dt))
         if np.max(np.abs(dt - med)) > 0.01 * med + 1e-9:
             raise InputError("time column is not evenly spaced; resample the file first", path)
-        fs_t = 1.0 / med
+        # rate from the whole span, not one rounded step; snap to a rate with few decimals
+        # when the time stamps' rounding explains the difference (257.5 Hz written as 0.003883 s)
+        fs_t = (t.size - 1) / (t[-1] - t[0])
+        nice = round(fs_t, 3)
+        if abs(nice - fs_t) <= 1e-6 * fs_t + 1e-9 / (t[-1] - t[0]) * fs_t:
+            fs_t = nice
         if fs is not None and abs(fs - fs_t) > 0.01 * fs_t:
             raise InputError(f"--fs {fs:g} disagrees with the time column ({fs_t:g} Hz)", path)
-        fs = round(fs_t, 6)
+        fs = fs_t
         data = np.delete(data, tcol, axis=1)
         del cols[tcol]
     if fs is None:
@@ -94,14 +99,14 @@ def read_csv(path: Path, *, fs: float | None = None, units: str | None = None) -
 
 
 def write_csv(rec: Recording, path: Path) -> None:
-    """time_s then one column per lead in mV, 1 nV resolution."""
+    """time_s (1 ns resolution) then one column per lead in mV (1 nV resolution)."""
     header = ["time_s"] + [f"{n} (mV)" for n in rec.leads]
     data = np.column_stack([rec.time, rec.signals.T.astype(np.float64)])
 
     def _write(tmp: Path) -> None:
         with tmp.open("w", newline="") as fh:
             fh.write(",".join(header) + "\n")
-            np.savetxt(fh, data, delimiter=",", fmt=["%.6f"] + ["%.6f"] * len(rec.leads))
+            np.savetxt(fh, data, delimiter=",", fmt=["%.9f"] + ["%.6f"] * len(rec.leads))
 
     atomic_write(path, _write)
 

@@ -29,6 +29,7 @@ def read_edf(path: Path) -> Recording:
     dropped = [s.label for s in sigs if s.sampling_frequency != rate]
     fs = check_fs(rate, path)
     n = min(len(s.data) for s in keep) if keep else 0
+    n = min(n, _stored_length(edf, n))
     check_size(len(keep), n, path)
     rows, units, labels = [], [], []
     for s in keep:
@@ -59,17 +60,64 @@ def read_edf(path: Path) -> Recording:
     return Recording(np.asarray(rows, dtype=np.float32), fs, canonical_names(labels, path), meta=meta)
 
 
+def _stored_length(edf, n: int) -> int:
+    """True length written by :func:`write_edf` when it had to pad the last data record."""
+    try:
+        for a in edf.annotations:
+            parts = a.text.split()
+            if len(parts) == 2 and parts[0] == _LENGTH_TAG and parts[1].isdigit():
+                return int(parts[1])
+    except Exception:
+        pass
+    return n
+
+
 def write_edf(rec: Recording, path: Path) -> None:
     import edfio
 
+    # EDF needs whole data records whose duration fits an 8-character field. One record of
+    # the full length when that duration is exact; otherwise whole records of a short exact
+    # duration, the last one padded with the last sample, and the true length in an EDF+
+    # annotation that :func:`read_edf` honours.
+    n = rec.n_samples
+    dur = _exact_duration(n, rec.fs)
+    pad, annotations = 0, None
+    if dur is None:
+        dur = _record_duration(rec.fs, path)
+        pad = -n % int(round(rec.fs * dur))
+        if pad:
+            annotations = [edfio.EdfAnnotation(0.0, None, f"{_LENGTH_TAG} {n}")]
     signals = []
     for name, x in zip(rec.leads, rec.signals, strict=True):
         x = np.nan_to_num(x.astype(np.float64))
+        if pad:
+            x = np.concatenate([x, np.full(pad, x[-1])])
         lo, hi = float(np.min(x)), float(np.max(x))
         if hi - lo < 1e-3:
             lo, hi = lo - 1.0, hi + 1.0
         signals.append(edfio.EdfSignal(x, sampling_frequency=rec.fs, label=name, physical_dimension="mV",
                                        physical_range=(lo, hi)))
-    # EDF needs whole data records: pad to a multiple of 1 s is avoided by one record of the full length
-    edf = edfio.Edf(signals, data_record_duration=rec.duration)
+    edf = edfio.Edf(signals, data_record_duration=dur, annotations=annotations)
     atomic_write(path, lambda tmp: edf.write(tmp))
+
+
+_LENGTH_TAG = "ecgrecon-n-samples"
+
+
+def _fits(x: float) -> bool:
+    s = str(int(x)) if float(x).is_integer() else str(x)
+    return len(s) <= 8 and float(s) == x
+
+
+def _exact_duration(n: int, fs: float) -> float | None:
+    d = n / fs
+    return d if _fits(d) and d * fs == n else None
+
+
+def _record_duration(fs: float, path: Path) -> float:
+    for d in (1.0, 2.0, 4.0, 5.0, 10.0, 20.0, 40.0, 50.0, 100.0, 0.5, 0.2, 0.1):
+        spr = fs * d
+        if abs(spr - round(spr)) < 1e-9 and 0 < round(spr) < 10**8:
+            return d
+    raise InputError(f"EDF cannot store a sampling rate of {fs:g} Hz (no whole number of samples per record)",
+                     path)
