@@ -116,11 +116,16 @@ def _run_network(cards: list[ModelCard], x: np.ndarray, threads: int) -> np.ndar
     return out / len(cards)
 
 
-def iter_chunks(x: np.ndarray, card: ModelCard, members: list[ModelCard], spec: FilterSpec, *, threads: int = 1,
+def iter_chunks(x: np.ndarray | list[np.ndarray], card: ModelCard, members: list[ModelCard], spec: FilterSpec, *, threads: int = 1,
                 chunk_samples: int = 30000, cancel: Callable[[], bool] | None = None,
                 progress: ProgressFn | None = None) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield (start, network output K x n) for consecutive blocks of ``x`` (3 x N at the model rate)."""
-    n = x.shape[1]
+    """Yield (start, network output K x n) for consecutive blocks of ``x`` (3 x N at the model rate).
+
+    ``x`` may be a list of three 1-D rows (views into a Recording) so that a
+    24-hour input is never copied whole.
+    """
+    rows = list(x)
+    n = rows[0].shape[0]
     mult = max(c.length_multiple for c in members)
     ov = max(c.overlap_samples for c in members)
     ov = int(np.ceil(ov / mult) * mult)
@@ -134,7 +139,7 @@ def iter_chunks(x: np.ndarray, card: ModelCard, members: list[ModelCard], spec: 
         stop = min(n, start + core)
         a = max(0, start - margin)  # start and margin are multiples of mult -> aligned
         b = min(n, stop + margin)
-        block = x[:, a:b]
+        block = np.stack([np.asarray(r[a:b], np.float32) for r in rows])
         if not spec.is_identity():
             block = apply_filters(block, card.fs, spec)
         # the network sees only +-ov around the core (its receptive field), not the filter margin
@@ -216,3 +221,69 @@ def assemble_12(rec: Recording, card: ModelCard, out_leads: tuple[str, ...], net
                    comments=rec.meta.comments + (f"RECONSTRUCTED ECG: leads other than {', '.join(card.input_leads)} "
                                                  f"computed by model {card.id} v{card.version}",))
     return Recording(signals, rec.fs, STANDARD_12, tuple(roles[n] for n in STANDARD_12), meta=meta)
+
+
+def reconstruct_stream(rec: Recording, model: ModelCard | str, *, zoo: ModelZoo | None = None, threads: int = 1,
+                       chunk_seconds: float = 60.0, progress: ProgressFn | None = None,
+                       cancel: Callable[[], bool] | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield (start sample, 12 x n block at the recording's rate) in time order.
+
+    For recordings too long to hold twelve leads in memory (a 24-hour Holter):
+    only the three inputs and one chunk of output exist at a time. Blocks have
+    the leads in STANDARD_12 order and the roles of :func:`assemble_12`.
+    """
+    zoo = zoo or load_zoo()
+    card = zoo.get(model) if isinstance(model, str) else model
+    members = zoo.members(card)
+    _check_inputs(rec, card.input_leads, card)
+    spec = preprocessing_spec(card)
+    same_rate = abs(card.fs - rec.fs) < 1e-9
+    rows = [rec.lead(n) for n in card.input_leads]  # views, no copy
+    x_model = rows if same_rate else list(resample(np.stack(rows), rec.fs, card.fs))
+    chunk = int(round(chunk_seconds * card.fs))
+    out_leads = members[0].output_leads
+    pending: list[tuple[int, np.ndarray]] = []  # model-rate blocks awaiting resampling margins
+    emitted = 0
+    ratio = rec.fs / card.fs
+    for s, block in iter_chunks(x_model, card, members, spec, threads=threads, chunk_samples=chunk,
+                                cancel=cancel, progress=progress):
+        if same_rate:
+            yield s, _assemble_block(rec, card, out_leads, block, s)
+            continue
+        # resample back with one second of context on each side, then cut exactly
+        pending.append((s, block))
+        pend_start = pending[0][0]
+        joined = np.concatenate([b for _, b in pending], axis=1)
+        end_model = pend_start + joined.shape[1]
+        last = end_model >= x_model[0].shape[0]
+        ctx = int(card.fs)
+        if not last and joined.shape[1] < 3 * ctx:
+            continue
+        y = resample(joined, card.fs, rec.fs)
+        y_start = int(round(pend_start * ratio))
+        stop = rec.n_samples if last else int(round((end_model - ctx) * ratio))
+        a, b = emitted - y_start, min(stop - y_start, y.shape[1])
+        part = y[:, a:b]
+        if last and emitted + part.shape[1] < rec.n_samples:
+            part = np.pad(part, ((0, 0), (0, rec.n_samples - emitted - part.shape[1])), mode="edge")
+        yield emitted, _assemble_block(rec, card, out_leads, part, emitted)
+        emitted += part.shape[1]
+        # keep the context tail (2 s) for the next resampling window
+        keep_from = max(0, joined.shape[1] - 2 * ctx)
+        pending = [(pend_start + keep_from, joined[:, keep_from:])]
+
+
+def _assemble_block(rec: Recording, card: ModelCard, out_leads: tuple[str, ...], net: np.ndarray,
+                    start: int) -> np.ndarray:
+    n = net.shape[1]
+    sig: dict[str, np.ndarray] = {name: rec.lead(name)[start:start + n] for name in card.input_leads}
+    for name, row in zip(out_leads, net, strict=True):
+        sig.setdefault(name, row)
+    full = complete_limb_leads(sig)
+    return np.stack([np.asarray(full[name], np.float32) for name in STANDARD_12])
+
+
+def stream_roles(card: ModelCard) -> tuple[Role, ...]:
+    exact = set(exact_consequences(card.input_leads))
+    return tuple(Role.MEASURED if n in card.input_leads else Role.DERIVED if n in exact else Role.RECONSTRUCTED
+                 for n in STANDARD_12)

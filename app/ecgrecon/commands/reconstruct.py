@@ -54,6 +54,52 @@ def choose_model(zoo, inputs: tuple[str, ...] | None, arch: str | None, model_id
     return zoo.default_for(inputs, arch)
 
 
+# Above this, twelve float32 leads are not held in memory: blocks stream to disk.
+STREAM_BYTES = 512_000_000
+
+
+def _run_streaming(args, rec, card, zoo, out: Path, progress, show) -> int:
+    from ..inference import reconstruct_stream, stream_roles
+    from ..io import write_recording  # noqa: F401  (same guards as the in-memory path below)
+    from ..io.wfdb_io import WfdbStreamWriter
+    from ..leads import STANDARD_12
+
+    if out.suffix.lower() != ".hea":
+        raise InputError(f"recording is {rec.duration / 3600:.1f} h long; write it as WFDB (.hea), "
+                         "which is streamed to disk", out)
+    for t in (out, out.with_suffix(".dat")):
+        if Path(t).resolve() in {Path(args.input).resolve(), Path(args.input).with_suffix(".dat").resolve()}:
+            raise InputError("refusing to write over the input file; choose another output name", t)
+        if t.exists() and not args.force:
+            raise InputError("output exists; pass --force to replace it", t)
+    roles = stream_roles(card)
+    comments = [f"RECONSTRUCTED ECG: leads other than {', '.join(card.input_leads)} computed by model "
+                f"{card.id} v{card.version}"]
+    comments += [f"ecgrecon-role {n}: {r.value}" for n, r in zip(STANDARD_12, roles, strict=True)]
+    writer = WfdbStreamWriter(out, STANDARD_12, rec.fs, comments)
+    try:
+        for _, block in reconstruct_stream(rec, card, zoo=zoo, threads=args.threads, progress=progress):
+            writer.write(block)
+    except BaseException:
+        writer.abort()
+        raise
+    writer.close()
+    if show:
+        print(file=sys.stderr)
+    side = {"input_file": str(args.input), "output_file": str(out), "model": card.id,
+            "model_version": card.version, "architecture": card.architecture,
+            "measured_leads": list(card.input_leads),
+            "roles": {n: r.value for n, r in zip(STANDARD_12, roles, strict=True)},
+            "ground_truth": False, "metrics_note": "streamed long recording: no ground truth compared",
+            "summary": None, "leads": []}
+    sc = sidecar_path(out)
+    atomic_write(sc, lambda tmp: tmp.write_text(json.dumps(side, indent=2)))
+    print(f"wrote {out} (12 leads, {rec.duration / 3600:.2f} h, streamed; model {card.id} v{card.version}, "
+          f"measured {','.join(card.input_leads)})")
+    print(f"wrote {sc}")
+    return 0
+
+
 def sidecar_path(out: Path) -> Path:
     return out.with_name(out.stem + ".metrics.json")
 
@@ -68,10 +114,12 @@ def run(args: argparse.Namespace) -> int:
         if show:
             print(f"\r{f * 100:5.1f}%", end="", file=sys.stderr, flush=True)
 
+    out = Path(args.output)
+    if 12 * rec.n_samples * 4 > STREAM_BYTES:
+        return _run_streaming(args, rec, card, zoo, out, progress, show)
     res = reconstruct(rec, card, zoo=zoo, threads=args.threads, progress=progress)
     if show:
         print(file=sys.stderr)
-    out = Path(args.output)
     write_recording(res.result, out, overwrite=args.force, protect=(args.input,))
     side = {
         "input_file": str(args.input), "output_file": str(out), "model": card.id, "model_version": card.version,

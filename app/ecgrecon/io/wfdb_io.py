@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -69,10 +70,12 @@ def read_wfdb(path: Path, *, trust_header_gains: bool = False) -> Recording:
             raise InputError(f"signal file {fname} named by the header is missing", path)
     _check_dat_length(hdr, path)
     try:
-        rec = wfdb.rdrecord(str(path.with_suffix("")), physical=False, return_res=64)
+        # smallest integer type that holds the format: a 24-hour Holter stays ~260 MB as int16
+        res = 16 if all(str(f) in ("8", "16", "80", "212", "310", "311") for f in hdr.fmt) else 64
+        rec = wfdb.rdrecord(str(path.with_suffix("")), physical=False, return_res=res)
     except Exception as e:
         raise InputError(f"cannot read samples ({_short(e)})", path) from None
-    d = np.asarray(rec.d_signal, dtype=np.float64)  # samples x channels
+    d = rec.d_signal  # samples x channels, integers
     if d.shape[0] < n:
         raise InputError(f"signal file is truncated: {d.shape[0]} of {n} samples", path)
     names = canonical_names(list(rec.sig_name), path)
@@ -90,10 +93,14 @@ def read_wfdb(path: Path, *, trust_header_gains: bool = False) -> Recording:
         gains = np.full_like(gains, 1000.0)
         base = np.zeros_like(base)
         factor = np.ones_like(factor)
-    sig = (d - base) / gains * factor
-    for j, inv in enumerate(invalid):
-        if inv is not None:
-            sig[d[:, j] == inv, j] = np.nan
+    # digital -> mV, one channel at a time in float32 (bounded memory)
+    sig = np.empty((d.shape[1], d.shape[0]), dtype=np.float32)
+    for j in range(d.shape[1]):
+        col = d[:, j]
+        sig[j] = (col.astype(np.float64) - base[j]) * (factor[j] / gains[j])
+        if invalid[j] is not None:
+            sig[j][col == invalid[j]] = np.nan
+    del d, rec
     comments = list(hdr.comments or [])
     roles = _roles_from_comments(comments, names)
     start = None
@@ -108,7 +115,7 @@ def read_wfdb(path: Path, *, trust_header_gains: bool = False) -> Recording:
         comments=tuple(c.strip() for c in comments if c.strip()),
         warnings=tuple(warnings),
     )
-    return Recording(sig.T.astype(np.float32), fs, names, roles=roles, meta=meta)
+    return Recording(sig, fs, names, roles=roles, meta=meta)
 
 
 def _roles_from_comments(comments: list[str], names: tuple[str, ...]) -> tuple[Role, ...]:
@@ -148,10 +155,10 @@ def _check_dat_length(hdr, path: Path) -> None:
 def _ludb_gain_trap(d: np.ndarray, gains: np.ndarray, names: tuple[str, ...]) -> bool:
     if len(set(np.round(gains, 6))) < 2 or not all(x in names for x in ("I", "II", "III")):
         return False
-    ptp = np.ptp(np.where(np.isfinite(d), d, 0), axis=0)
+    ptp = d.max(axis=0).astype(np.float64) - d.min(axis=0).astype(np.float64)  # no int16 overflow
     if d.shape[0] > 1 and np.all(np.abs(ptp / gains - 1.0) < 1e-3):
         return True  # every lead exactly 1 mV p-p: gains were fitted to the data, not the amplifier
-    i, ii, iii = (d[:, names.index(x)] for x in ("I", "II", "III"))
+    i, ii, iii = (d[:, names.index(x)].astype(np.float64) for x in ("I", "II", "III"))
     raw_ok = einthoven_residual(i, ii, iii) <= 2  # integer units, allow rounding
     gi, gii, giii = (gains[names.index(x)] for x in ("I", "II", "III"))
     phys_bad = einthoven_residual(i / gi, ii / gii, iii / giii) > 0.02  # mV
@@ -187,3 +194,53 @@ def write_wfdb(rec: Recording, path: Path) -> None:
         shutil.move(str(tmpdir / f"{name}.hea"), str(path.with_suffix(".hea")))
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+class WfdbStreamWriter:
+    """Write a format-16 WFDB record block by block (bounded memory), atomically.
+
+    Samples go to a temporary .dat beside the target; the header is written
+    last, then both are renamed into place. Gain is fixed at 1000 units/mV
+    (1 uV resolution, +-32.7 mV range; values beyond are clipped and counted).
+    """
+
+    GAIN = 1000.0
+
+    def __init__(self, path: Path, leads: tuple[str, ...], fs: float, comments: list[str] | tuple[str, ...] = ()):
+        self.path = Path(path)
+        self.leads = tuple(leads)
+        self.fs = float(fs)
+        self.comments = [c.replace("\n", " ") for c in comments]
+        self.n = 0
+        self.clipped = 0
+        self._tmp = self.path.with_name(f".{self.path.stem}.{id(self)}.dat.tmp")
+        self._fh = self._tmp.open("wb")
+
+    def write(self, block: np.ndarray) -> None:
+        """``block``: leads x samples in mV."""
+        d = np.round(np.asarray(block, np.float64) * self.GAIN)
+        bad = ~np.isfinite(d)
+        over = (np.abs(d) > 32767) & ~bad
+        self.clipped += int(over.sum())
+        d = np.clip(np.where(bad, -32768, d), -32768, 32767)
+        d[bad] = -32768
+        self._fh.write(d.T.astype("<i2").tobytes())
+        self.n += block.shape[1]
+
+    def close(self) -> None:
+        self._fh.close()
+        name = self.path.stem
+        lines = [f"{name} {len(self.leads)} {self.fs:g} {self.n}"]
+        for lead in self.leads:
+            lines.append(f"{name}.dat 16 {self.GAIN:g}/mV 16 0 0 0 0 {lead}")
+        if self.clipped:
+            self.comments.append(f"ecgrecon: {self.clipped} samples clipped at +-32.767 mV")
+        lines += [f"# {c}" for c in self.comments]
+        hea_tmp = self.path.with_name(f".{name}.{id(self)}.hea.tmp")
+        hea_tmp.write_text("\n".join(lines) + "\n")
+        os.replace(self._tmp, self.path.with_suffix(".dat"))
+        os.replace(hea_tmp, self.path.with_suffix(".hea"))
+
+    def abort(self) -> None:
+        self._fh.close()
+        self._tmp.unlink(missing_ok=True)
