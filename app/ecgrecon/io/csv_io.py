@@ -94,6 +94,7 @@ def read_csv(path: Path, *, fs: float | None = None, units: str | None = None) -
         factors.append(unit_factor(u, path, nm))
     check_size(len(cols), data.shape[0], path)
     sig = (data * np.asarray(factors)).T.astype(np.float32)
+    sig[~np.isfinite(sig)] = np.nan  # "inf" in a cell is a missing sample, like "NaN"
     meta = Meta(record_id=path.stem, source=str(path), units_found=tuple(found_units))
     return Recording(sig, fs, canonical_names(names, path), meta=meta)
 

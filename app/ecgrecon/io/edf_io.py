@@ -19,7 +19,8 @@ def read_edf(path: Path) -> Recording:
     try:
         edf = edfio.read_edf(path, lazy_load_data=True)
     except Exception as e:
-        raise InputError(f"not a readable EDF file ({' '.join(str(e).split())[:160]})", path) from None
+        why = "".join(c if c.isprintable() else "?" for c in " ".join(str(e).split()))[:160]
+        raise InputError(f"not a readable EDF file ({why})", path) from None
     sigs = [s for s in edf.signals if s.sampling_frequency > 0]
     if not sigs:
         raise InputError("EDF file holds no signals", path)

@@ -22,15 +22,18 @@ def read_npz(path: Path) -> Recording:
             sig = np.asarray(z[key])
             if "fs" not in keys:
                 raise InputError("npz needs a scalar 'fs' (sampling rate)", path)
-            fs = check_fs(np.asarray(z["fs"]).reshape(-1)[0], path)
+            fs_arr = np.asarray(z["fs"]).reshape(-1)
+            if fs_arr.size != 1:
+                raise InputError(f"npz 'fs' must be one number, got {fs_arr.size} values", path)
+            fs = check_fs(fs_arr[0], path)
             leads = [str(x) for x in np.asarray(z["leads"]).reshape(-1)] if "leads" in keys else None
             units = str(np.asarray(z["units"]).reshape(-1)[0]) if "units" in keys else "mV"
     except InputError:
         raise
     except (ValueError, OSError, zipfile.BadZipFile) as e:
         raise InputError(f"not a readable .npz ({' '.join(str(e).split())[:160]})", path) from None
-    if sig.ndim != 2 or not np.issubdtype(sig.dtype, np.number):
-        raise InputError(f"'{key}' must be a 2-D numeric array, got shape {sig.shape}", path)
+    if sig.ndim != 2 or not (np.issubdtype(sig.dtype, np.integer) or np.issubdtype(sig.dtype, np.floating)):
+        raise InputError(f"'{key}' must be a 2-D array of real numbers, got {sig.dtype} of shape {sig.shape}", path)
     if leads is None:
         raise InputError("npz needs an array 'leads' naming the rows", path)
     if len(leads) != sig.shape[0]:
@@ -40,6 +43,7 @@ def read_npz(path: Path) -> Recording:
             raise InputError(f"{len(leads)} lead names for an array of shape {sig.shape}", path)
     check_size(sig.shape[0], sig.shape[1], path)
     sig = sig.astype(np.float64) * unit_factor(units, path)
+    sig[~np.isfinite(sig)] = np.nan  # +-inf is a missing sample, like NaN
     meta = Meta(record_id=path.stem, source=str(path), units_found=(units,) * len(leads))
     return Recording(sig.astype(np.float32), fs, canonical_names(leads, path), meta=meta)
 

@@ -32,10 +32,27 @@ def _parse_header(path: Path):
         raise InputError("not a WFDB header (first line must be 'name n_signals [fs [n_samples]]')", path)
     if int(parts[1]) == 0:
         raise InputError("header names zero signals", path)
+    if len(parts) > 2:
+        # wfdb silently falls back to 250 Hz on a rate it cannot parse ("-500", "abc")
+        fs_txt = parts[2].split("/")[0]
+        try:
+            fs_val = float(fs_txt)
+        except ValueError:
+            raise InputError(f"sampling rate {fs_txt!r} in the header is not a number", path) from None
+        check_fs(fs_val, path)
     try:
-        return wfdb.rdheader(str(path.with_suffix("")))
+        hdr = wfdb.rdheader(str(path.with_suffix("")))
     except Exception as e:  # wfdb raises many kinds on malformed headers
         raise InputError(f"malformed WFDB header ({_short(e)})", path) from None
+    n_lines = len(hdr.sig_name or [])
+    if n_lines != hdr.n_sig:
+        raise InputError(f"header names {hdr.n_sig} signals but describes {n_lines}", path)
+    from wfdb.io._signal import DAT_FMTS
+
+    bad = sorted({str(f) for f in hdr.fmt or [] if str(f) not in DAT_FMTS})
+    if bad:
+        raise InputError(f"unsupported WFDB sample format {', '.join(bad)}", path)
+    return hdr
 
 
 def _short(e: Exception) -> str:
