@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 SAMPLE ?= resources/samples/ludb_3.hea
 
-.PHONY: run test test-slow lint bench screenshots printout report models clean venv
+.PHONY: run test test-slow lint bench bundle clean venv
 .DEFAULT_GOAL := run
 
 $(VENV)/.installed: pyproject.toml
@@ -31,6 +31,9 @@ lint: venv
 
 bench: venv
 	$(PY) benchmarks/run_all.py
+
+bundle: venv
+	PY=$(PY) ./packaging/build_bundle.sh
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
