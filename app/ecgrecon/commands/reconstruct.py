@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import EcgReconError, InputError
 from ..inference import reconstruct
 from ..io import read_recording, write_recording
 from ..io.common import atomic_write
@@ -16,12 +16,13 @@ from ..modelcard import load_zoo
 
 def add_parser(sub) -> None:
     p = sub.add_parser("reconstruct", help="rebuild the 12-lead ECG from three leads")
-    p.add_argument("input")
+    p.add_argument("input", nargs="+", help="one or more recordings")
     p.add_argument("--inputs", help="the three measured leads, e.g. I,II,V2 (default: the model's)")
     p.add_argument("--arch", choices=["ensemble", "conv", "temporal", "linear"],
                    help="architecture (default: the configuration's default model)")
     p.add_argument("--model", help="model id (see `ecgrecon models`); overrides --inputs/--arch choice")
-    p.add_argument("-o", "--output", required=True, help="output file: .hea (WFDB), .csv, .edf or .npz")
+    p.add_argument("-o", "--output", required=True,
+                   help="output file (.hea WFDB, .csv, .edf, .npz) for one input, or a folder for many")
     p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
     p.add_argument("--threads", type=int, default=1, help="onnxruntime threads (default 1)")
     p.add_argument("--fs", type=float, help="sampling rate for CSV input without a time column")
@@ -105,6 +106,27 @@ def sidecar_path(out: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    out = Path(args.output)
+    if len(args.input) == 1 and not out.is_dir():
+        return run_one(args, args.input[0], out)
+    # many inputs: OUT is a folder, one <record>.hea each; a failure is reported and the rest go on
+    if not out.is_dir():
+        raise InputError("with several inputs, -o must be an existing folder", out)
+    failed = 0
+    for src in args.input:
+        target = out / (Path(src).stem + ".hea")
+        try:
+            run_one(args, src, target)
+        except EcgReconError as e:
+            failed += 1
+            print(f"ecgrecon: error: {e}", file=sys.stderr)
+    n = len(args.input)
+    print(f"{n - failed} of {n} recordings reconstructed into {out}" + (f"; {failed} failed" if failed else ""))
+    return 2 if failed else 0
+
+
+def run_one(args: argparse.Namespace, src: str, out: Path) -> int:
+    args = argparse.Namespace(**{**vars(args), "input": src, "output": str(out)})
     rec = read_recording(args.input, fs=args.fs)
     zoo = load_zoo()
     card = choose_model(zoo, parse_inputs(args.inputs), args.arch, args.model, rec.leads)
@@ -114,7 +136,6 @@ def run(args: argparse.Namespace) -> int:
         if show:
             print(f"\r{f * 100:5.1f}%", end="", file=sys.stderr, flush=True)
 
-    out = Path(args.output)
     if 12 * rec.n_samples * 4 > STREAM_BYTES:
         return _run_streaming(args, rec, card, zoo, out, progress, show)
     res = reconstruct(rec, card, zoo=zoo, threads=args.threads, progress=progress)
