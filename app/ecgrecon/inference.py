@@ -116,8 +116,8 @@ def _run_network(cards: list[ModelCard], x: np.ndarray, threads: int) -> np.ndar
     return out / len(cards)
 
 
-def iter_chunks(x: np.ndarray | list[np.ndarray], card: ModelCard, members: list[ModelCard], spec: FilterSpec, *, threads: int = 1,
-                chunk_samples: int = 30000, cancel: Callable[[], bool] | None = None,
+def iter_chunks(x: np.ndarray | list[np.ndarray], card: ModelCard, members: list[ModelCard], spec: FilterSpec, *,
+                threads: int = 1, chunk_samples: int = 30000, cancel: Callable[[], bool] | None = None,
                 progress: ProgressFn | None = None) -> Iterator[tuple[int, np.ndarray]]:
     """Yield (start, network output K x n) for consecutive blocks of ``x`` (3 x N at the model rate).
 

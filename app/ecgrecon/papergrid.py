@@ -50,7 +50,8 @@ class LeadBox:
     rhythm: bool = False
 
     def to_mm(self, t: np.ndarray, v_mv: np.ndarray, spec: PaperSpec) -> tuple[np.ndarray, np.ndarray]:
-        return self.x_mm + (np.asarray(t) - self.t0_s) * spec.speed_mm_s, self.baseline_mm - np.asarray(v_mv) * spec.gain_mm_mv
+        x = self.x_mm + (np.asarray(t) - self.t0_s) * spec.speed_mm_s
+        return x, self.baseline_mm - np.asarray(v_mv) * spec.gain_mm_mv
 
 
 @dataclass(frozen=True)
