@@ -1,0 +1,89 @@
+"""Cross-validation experiments (5 folds by subject over the 160 non-test subjects).
+
+python -m ecgrecon.training.cv --config I-II-V2 --arch conv --steps 2000 --tag base [--amp 0.3 --noise 0.02]
+Writes runs/cv/<config>.<arch>.<tag>.json with per-fold eval curves (every 100 steps).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+import torch
+
+from .configs import input_leads, output_leads
+from .data import REPO, lead_index, load_ludb, load_split
+from .fit import DEFAULT_RECIPE, evaluate, linear_model, train_net
+
+
+def run_cv(config: str, arch: str, steps: int, recipe: dict, seed: int = 0, folds=None, eval_every: int = 100,
+           model_kw: dict | None = None) -> dict:
+    split = load_split()
+    data = load_ludb()
+    ii, oi = lead_index(input_leads(config)), lead_index(output_leads(config))
+    out = {"config": config, "arch": arch, "recipe": dict(DEFAULT_RECIPE, **recipe), "seed": seed, "folds": [],
+           "model_kw": model_kw or {}}
+    for f, val in enumerate(split["cv_folds"]):
+        if folds is not None and f not in folds:
+            continue
+        tr = [data[s] for g, fold in enumerate(split["cv_folds"]) if g != f for s in fold]
+        va = [data[s] for s in val]
+        lin, _ = linear_model(tr, ii, oi)
+        lin_m = evaluate(lin, va, ii, oi)
+        t = time.time()
+        if arch == "linear":
+            out["folds"].append({"fold": f, "linear": lin_m})
+            continue
+        _, curve, cpu = train_net(arch, tr, ii, oi, steps=steps, seed=seed, recipe=recipe, eval_records=va,
+                                  eval_every=eval_every, model_kw=model_kw)
+        out["folds"].append({"fold": f, "linear": lin_m, "curve": curve, "cpu_s": cpu, "wall_s": time.time() - t})
+        print(f"{config} {arch} fold {f}: linear R {lin_m['median_r']:.4f}  best "
+              f"{max(c['median_r'] for c in curve):.4f}  last {curve[-1]['median_r']:.4f}  {cpu:.0f} cpu-s",
+              flush=True)
+    return out
+
+
+def summarise(res: dict) -> dict:
+    """Mean over folds of the curve; best step by mean median R."""
+    folds = [f for f in res["folds"] if "curve" in f]
+    steps = [c["step"] for c in folds[0]["curve"]]
+    r = np.array([[c["median_r"] for c in f["curve"]] for f in folds]).mean(0)
+    e = np.array([[c["median_rmse_uv"] for c in f["curve"]] for f in folds]).mean(0)
+    lr = float(np.mean([f["linear"]["median_r"] for f in folds]))
+    le = float(np.mean([f["linear"]["median_rmse_uv"] for f in folds]))
+    k = int(np.argmax(r))
+    return {"steps": steps, "mean_r": r.tolist(), "mean_rmse": e.tolist(), "best_step": steps[k],
+            "best_r": float(r[k]), "best_rmse": float(e[k]), "linear_r": lr, "linear_rmse": le}
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--config", default="I-II-V2")
+    ap.add_argument("--arch", default="conv")
+    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--tag", default="base")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--folds", default=None, help="comma list, default all 5")
+    ap.add_argument("--threads", type=int, default=1)
+    for k, v in DEFAULT_RECIPE.items():
+        ap.add_argument("--" + k.replace("_", "-"), type=type(v), default=None)
+    ap.add_argument("--model-kw", default="{}", help="JSON of model constructor overrides")
+    a = ap.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    recipe = {k: getattr(a, k) for k in DEFAULT_RECIPE if getattr(a, k) is not None}
+    folds = [int(x) for x in a.folds.split(",")] if a.folds else None
+    res = run_cv(a.config, a.arch, a.steps, recipe, a.seed, folds, model_kw=json.loads(a.model_kw))
+    if a.arch != "linear":
+        res["summary"] = summarise(res)
+        s = res["summary"]
+        print(f"SUMMARY {a.config} {a.arch} {a.tag}: best step {s['best_step']} mean R {s['best_r']:.4f} "
+              f"RMSE {s['best_rmse']:.1f} (linear {s['linear_r']:.4f} / {s['linear_rmse']:.1f})", flush=True)
+    p = REPO / "runs" / "cv" / f"{a.config}.{a.arch}.{a.tag}.json"
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(json.dumps(res, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,261 @@
+"""Train, export and card the bundled models.
+
+    python -m ecgrecon.training.zoo --all                      # every configuration, every architecture
+    python -m ecgrecon.training.zoo --config I-II-V2 --arch conv
+    python -m ecgrecon.training.zoo --smoke --out /tmp/zoo      # CI: a few steps on 2 sample records
+
+Final models are fitted on all 160 non-test LUDB subjects with the recipe and
+number of steps chosen by 5-fold cross-validation (see models/TRAINING_NOTES.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import shlex
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .. import leads as _leads
+from .configs import ARCHS, CONFIG_NAMES, input_leads, output_leads
+from .data import REPO, SPLIT_FILE, lead_index, load_ludb, load_split, preprocess, train_subjects
+from .export import OPSET, export_onnx, sha256, verify_onnx
+from .fit import DEFAULT_RECIPE, linear_model, train_net
+from .models import n_parameters, receptive_field
+
+VERSION = "1.0.0"
+SEED = 0
+WINDOW = 4096
+# Chosen by 5-fold CV on I-II-V2 (runs/cv, summarised in models/TRAINING_NOTES.md)
+RECIPE = dict(DEFAULT_RECIPE)
+STEPS = {"conv": 800, "temporal": 1200}
+MODEL_KW: dict[str, dict] = {"conv": {}, "temporal": {}}
+ENSEMBLE_MEMBERS = ("conv", "temporal")
+LICENSE = "MIT (model weights); trained on LUDB, ODC-By"
+DATA_DESC = "LUDB v1.0.1 (200 subjects, 500 Hz)"
+
+
+def _augmentation_text(rc: dict) -> str:
+    parts = [f"random {rc['crop']}-sample crops (batch {rc['batch']})"]
+    if rc.get("amp"):
+        parts.append(f"common amplitude gain exp(U(-{rc['amp']},{rc['amp']})) on inputs and targets")
+    if rc.get("noise"):
+        parts.append(f"white noise up to {rc['noise']} mV std on inputs")
+    if not rc.get("amp") and not rc.get("noise"):
+        parts.append("no amplitude/noise augmentation (CV showed no gain)")
+    return "; ".join(parts)
+
+
+def _overlap(rf: int, mult: int) -> int:
+    half = -(-rf // 2)
+    return int(-(-half // mult) * mult) if mult > 1 else int(half if rf > 1 else 0)
+
+
+def _card(model_id: str, config: str, arch: str, model, onnx_path: Path | None, training: dict,
+          members: list[str] | None = None, rf: int = 1, mult: int = 1, detail: str = "") -> dict:
+    ins, outs = input_leads(config), output_leads(config)
+    card = {
+        "schema": 1, "id": model_id, "version": VERSION, "configuration": config, "architecture": arch,
+        "architecture_detail": detail, "n_parameters": n_parameters(model) if model is not None else None,
+        "input_leads": list(ins), "output_leads": list(outs), "fs": 500,
+        "receptive_field_samples": int(rf), "window_samples": WINDOW, "overlap_samples": _overlap(rf, mult),
+        "length_multiple": int(mult),
+        "preprocessing": {"baseline_hz": 0.5, "notch_hz": None, "lowpass_hz": None},
+        "input_normalisation": "inputs in mV, no scaling",
+        "onnx": None if onnx_path is None else {"file": onnx_path.name, "sha256": sha256(onnx_path), "input_name": "x",
+                                                 "output_name": "y", "opset": OPSET},
+        "members": members or [],
+        "training": training,
+        "metrics_test": None,
+        "license": LICENSE,
+        "created": _dt.date.today().isoformat(),
+    }
+    return card
+
+
+def _write_card(card: dict, out_dir: Path) -> Path:
+    p = out_dir / f"{card['id']}.json"
+    p.write_text(json.dumps(card, indent=1) + "\n")
+    return p
+
+
+def build_one(config: str, arch: str, train_records: list[np.ndarray], out_dir: Path, *, steps: int | None = None,
+              seed: int = SEED, recipe: dict | None = None, training_extra: dict | None = None,
+              model_kw: dict | None = None):
+    """Train (or fit) one model, export it to ``out_dir``, write its card (without test metrics).
+
+    Returns (torch model, onnx path, card path)."""
+    torch.set_num_threads(1)
+    ii, oi = lead_index(input_leads(config)), lead_index(output_leads(config))
+    rc = dict(RECIPE, **(recipe or {}))
+    model_id = f"{config}.{arch}"
+    t_wall = time.time()
+    if arch == "linear":
+        model, cpu = linear_model(train_records, ii, oi)
+        n_steps = 0
+        mult, rf = 1, 1
+        detail = (f"universal least-squares linear map y = A x + b ({len(oi)}x3 + {len(oi)} coefficients), "
+                  "a 1x1 convolution")
+        aug = "none (closed-form least squares over every sample of every training record)"
+    else:
+        n_steps = int(steps if steps is not None else STEPS[arch])
+        kw = dict(MODEL_KW.get(arch, {}), **(model_kw or {}))
+        model, _, cpu = train_net(arch, train_records, ii, oi, steps=n_steps, seed=seed, recipe=rc, model_kw=kw)
+        mult = model.length_multiple
+        rf = receptive_field(model, len(ii))
+        detail = f"{model.describe()}; {n_parameters(model) / 1000:.0f}k parameters"
+        aug = _augmentation_text(rc)
+    onnx_path = out_dir / f"{model_id}.onnx"
+    t_exp = time.process_time()
+    export_onnx(model, len(ii), onnx_path, max(mult, 1))
+    err = verify_onnx(model, onnx_path, len(ii), lengths=tuple(L for L in (512, 1024, 4992)))
+    exp_cpu = time.process_time() - t_exp
+    training = {
+        "data": DATA_DESC, "split_file": "app/ecgrecon/training/ludb_split.json",
+        "seed": seed, "epochs_or_steps": n_steps if arch != "linear" else "closed form",
+        "optimizer": None if arch == "linear" else
+        f"AdamW lr {rc['lr']}, weight decay {rc['weight_decay']}, EMA {rc['ema']} of weights (exported), MSE loss",
+        "augmentation": aug, "cpu_seconds": round(cpu, 1), "export_cpu_seconds": round(exp_cpu, 1),
+        "wall_seconds": round(time.time() - t_wall, 1), "onnx_max_abs_diff_vs_torch": err,
+        "command": f"python -m ecgrecon.training.zoo --config {config} --arch {arch}",
+        **(training_extra or {}),
+    }
+    card = _card(model_id, config, arch, model, onnx_path, training, rf=rf, mult=max(mult, 1), detail=detail)
+    return model, onnx_path, _write_card(card, out_dir)
+
+
+def ensemble_card(config: str, out_dir: Path, member_archs=ENSEMBLE_MEMBERS) -> Path:
+    members = [json.loads((out_dir / f"{config}.{a}.json").read_text()) for a in member_archs]
+    rf = max(m["receptive_field_samples"] for m in members)
+    mult = max(m["length_multiple"] for m in members)
+    training = {k: v for k, v in members[0]["training"].items() if k in ("data", "split_file", "train_subjects",
+                                                                         "validation", "test_subjects", "seed")}
+    training.update({
+        "epochs_or_steps": {m["id"]: m["training"]["epochs_or_steps"] for m in members},
+        "augmentation": "see members", "cpu_seconds": round(sum(m["training"]["cpu_seconds"] for m in members), 1),
+        "command": f"python -m ecgrecon.training.zoo --config {config} --arch ensemble",
+    })
+    card = _card(f"{config}.ensemble", config, "ensemble", None, None, training, members=[m["id"] for m in members],
+                 rf=rf, mult=mult,
+                 detail="average of the outputs of " + " and ".join(m["id"] for m in members))
+    card["n_parameters"] = sum(m["n_parameters"] for m in members)
+    card["overlap_samples"] = max(m["overlap_samples"] for m in members)
+    return _write_card(card, out_dir)
+
+
+def add_test_metrics(out_dir: Path, model_ids: list[str], test_subjects: list[int], data_dir=None) -> dict:
+    """Score models on the test subjects through the app's engine and store metrics_test in their cards."""
+    from ..evaluation import evaluate_model, summarise, zoo_from_dir
+
+    zoo = zoo_from_dir(out_dir)
+    out = {}
+    for mid in model_ids:
+        card = zoo.get(mid)
+        per = evaluate_model(card, zoo, test_subjects, data_dir)
+        m = summarise(per, card)
+        raw = json.loads(card.card_path.read_text())
+        raw["metrics_test"] = m
+        card.card_path.write_text(json.dumps(raw, indent=1) + "\n")
+        out[mid] = m
+    return out
+
+
+def _beats(a: dict, b: dict) -> bool:
+    return (a["reconstructed_median_r"] > b["reconstructed_median_r"]
+            and a["reconstructed_median_rmse_uv"] < b["reconstructed_median_rmse_uv"])
+
+
+def build_config(config: str, archs, out_dir: Path, data: dict, split: dict, *, seed: int = SEED,
+                 log=print) -> dict:
+    subs = train_subjects(split)
+    recs = [data[s] for s in subs]
+    extra = {"train_subjects": subs,
+             "validation": "5-fold CV by subject over the 160 non-test subjects (recipe and steps chosen on "
+                           "I-II-V2, see models/TRAINING_NOTES.md); final fit on all 160",
+             "test_subjects": sorted(split["test"])}
+    built = []
+    for arch in archs:
+        if arch == "ensemble":
+            continue
+        _, p, _ = build_one(config, arch, recs, out_dir, seed=seed, training_extra=extra)
+        c = json.loads((out_dir / f"{config}.{arch}.json").read_text())
+        log(f"{c['id']}: {c['n_parameters']} params, rf {c['receptive_field_samples']}, "
+            f"{c['training']['cpu_seconds']} cpu-s, {p.stat().st_size / 1e6:.2f} MB")
+        built.append(f"{config}.{arch}")
+    metrics = add_test_metrics(out_dir, built, sorted(split["test"]))
+    if "ensemble" in archs and all((out_dir / f"{config}.{a}.json").exists() for a in ENSEMBLE_MEMBERS):
+        ep = ensemble_card(config, out_dir)
+        metrics.update(add_test_metrics(out_dir, [f"{config}.ensemble"], sorted(split["test"])))
+        lin = out_dir / f"{config}.linear.json"
+        if lin.exists():
+            lm = json.loads(lin.read_text())["metrics_test"]
+            if not _beats(metrics[f"{config}.ensemble"], lm):
+                log(f"{config}.ensemble does not beat the linear baseline on the test subjects; not bundled")
+                ep.unlink()
+    for mid, m in metrics.items():
+        log(f"  {mid}: test reconstructed median R {m['reconstructed_median_r']:.4f}, "
+            f"RMSE {m['reconstructed_median_rmse_uv']:.1f} uV; all-12 R {m['all12_median_r']:.4f}")
+    return metrics
+
+
+# -- smoke mode (CI) ---------------------------------------------------------
+def smoke_records() -> list[np.ndarray]:
+    """Two 12-lead records without ../shared: the bundled LUDB sample and a time-reversed, rescaled copy."""
+    from ..io import read_recording
+    from ..paths import samples_dir
+
+    rec = read_recording(samples_dir() / "ludb_3.hea")
+    sig = np.stack([rec.lead(n) for n in _leads.STANDARD_12])
+    a = preprocess(sig, rec.fs)
+    b = preprocess(sig[:, ::-1].copy() * 0.8, rec.fs)
+    return [a, b]
+
+
+def smoke(out_dir: Path, config: str = "I-II-V2", archs=("linear", "conv", "temporal"), steps: int = 3) -> dict:
+    """Train a few steps on 2 records, export, verify, write cards; returns {id: (torch model, onnx, card)}."""
+    recs = smoke_records()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    res = {}
+    for arch in archs:
+        kw = {"ch": (8, 8, 8, 8, 8)} if arch == "conv" else {"c_front": 8, "c": 8} if arch == "temporal" else None
+        m, p, c = build_one(config, arch, recs, out_dir, steps=steps, recipe={"batch": 2, "crop": 512},
+                            training_extra={"train_subjects": ["smoke"], "test_subjects": []}, model_kw=kw)
+        res[f"{config}.{arch}"] = (m, p, c)
+    return res
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m ecgrecon.training.zoo", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--all", action="store_true", help="every configuration and architecture")
+    ap.add_argument("--config", action="append", choices=CONFIG_NAMES)
+    ap.add_argument("--arch", action="append", choices=(*ARCHS, "ensemble"))
+    ap.add_argument("--out", type=Path, default=REPO / "models")
+    ap.add_argument("--seed", type=int, default=SEED)
+    ap.add_argument("--smoke", action="store_true", help="CI: a few steps on 2 sample records into --out or a temp dir")
+    a = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    if a.smoke:
+        out = a.out if "--out" in (argv or sys.argv) else Path(tempfile.mkdtemp(prefix="ecgrecon-smoke-"))
+        for mid, (_, p, c) in smoke(out).items():
+            print(f"{mid}: {p} {c}")
+        return 0
+    configs = list(CONFIG_NAMES) if a.all or not a.config else a.config
+    archs = (*ARCHS, "ensemble") if a.all or not a.arch else tuple(a.arch)
+    split = load_split()
+    data = load_ludb()
+    a.out.mkdir(parents=True, exist_ok=True)
+    print(f"training {', '.join(configs)} x {', '.join(archs)} -> {a.out}  ({shlex.join(sys.argv)})", flush=True)
+    for cfg in configs:
+        build_config(cfg, archs, a.out, data, split, seed=a.seed, log=lambda s: print(s, flush=True))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
