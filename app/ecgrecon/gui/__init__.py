@@ -1,0 +1,1 @@
+"""The ecgrecon desktop viewer (PySide6 + pyqtgraph). Entry point: :func:`ecgrecon.gui.app.main`."""

@@ -1,0 +1,225 @@
+"""ECG paper panels drawn with pyqtgraph, in millimetres from :mod:`ecgrecon.papergrid`.
+
+A panel's view coordinates are page millimetres (y down); the widget is sized
+to ``width_mm * px_per_mm`` pixels so one millimetre on the grid is one
+millimetre on a calibrated screen. Traces are min/max decimated to the
+pixels of their box and the PlotDataItems are reused between pages.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QPen
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from ..papergrid import MAJOR_MM, MINOR_MM, PageGeometry, decimate_minmax
+from ..recording import Role
+from ..viewmodel import ROLE_COLOUR, TRUTH_COLOUR, TRUTH_UNDER_COLOUR, Panel, ViewerModel
+
+PAPER_BG = "#fffafa"
+MINOR_COLOUR = "#f5cccc"
+MINOR_FAINT = "#fae6e6"
+MAJOR_COLOUR = "#e08c8c"
+
+pg.setConfigOptions(antialias=True, background=PAPER_BG, foreground="k")
+
+
+def _grid_xy(geom: PageGeometry, step: float) -> tuple[np.ndarray, np.ndarray]:
+    """Line segments (connect='pairs') for a grid every ``step`` mm."""
+    xs, ys = geom.grid_lines(step)
+    w, h = geom.width_mm, geom.height_mm
+    vx = np.repeat(xs, 2)
+    vy = np.tile([0.0, h], xs.size)
+    hx = np.tile([0.0, w], ys.size)
+    hy = np.repeat(ys, 2)
+    return np.concatenate([vx, hx]), np.concatenate([vy, hy])
+
+
+class PaperPanel(QWidget):
+    """Title line + one sheet of ECG paper showing the layers of a :class:`~ecgrecon.viewmodel.Panel`."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = QLabel()
+        self.title.setObjectName("panelTitle")
+        f = self.title.font()
+        f.setBold(True)
+        self.title.setFont(f)
+        self.plot = pg.PlotWidget()
+        self.plot.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        pi = self.plot.getPlotItem()
+        for ax in ("left", "bottom", "top", "right"):
+            pi.hideAxis(ax)
+        pi.hideButtons()
+        pi.setMenuEnabled(False)
+        pi.layout.setContentsMargins(0, 0, 0, 0)
+        self.vb = pi.getViewBox()
+        self.vb.setMouseEnabled(False, False)
+        self.vb.invertY(True)
+        self.vb.setDefaultPadding(0.0)
+        self.plot.setFrameShape(self.plot.Shape.NoFrame)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(self.title)
+        lay.addWidget(self.plot)
+        lay.addStretch(1)
+        self._minor = pg.PlotDataItem(pen=pg.mkPen(MINOR_COLOUR, width=1), connect="pairs")
+        self._major = pg.PlotDataItem(pen=pg.mkPen(MAJOR_COLOUR, width=1), connect="pairs")
+        for it in (self._minor, self._major):
+            it.setZValue(-10)
+            self.plot.addItem(it)
+        self._grid_key = None
+        self._pulses: list[pg.PlotDataItem] = []
+        self._traces: dict[tuple[int, int], pg.PlotDataItem] = {}
+        self._labels: list[pg.TextItem] = []
+        self.px_per_mm = 3.78
+        self.label_font = QFont()
+        self.label_font.setPointSizeF(8.5)
+
+    # -- pieces ---------------------------------------------------------------
+    def _item(self, key: tuple[int, int]) -> pg.PlotDataItem:
+        it = self._traces.get(key)
+        if it is None:
+            it = pg.PlotDataItem(connect="finite", skipFiniteCheck=False)
+            it.setZValue(key[0])
+            self.plot.addItem(it)
+            self._traces[key] = it
+        return it
+
+    def _label(self, i: int) -> pg.TextItem:
+        while len(self._labels) <= i:
+            t = pg.TextItem(anchor=(0, 0))
+            t.setFont(self.label_font)
+            t.setZValue(20)
+            self.plot.addItem(t)
+            self._labels.append(t)
+        return self._labels[i]
+
+    def _pulse(self, i: int) -> pg.PlotDataItem:
+        while len(self._pulses) <= i:
+            p = pg.PlotDataItem(pen=pg.mkPen("k", width=1.3))
+            p.setZValue(5)
+            self.plot.addItem(p)
+            self._pulses.append(p)
+        return self._pulses[i]
+
+    # -- drawing --------------------------------------------------------------
+    def render(self, model: ViewerModel, panel: Panel, geom: PageGeometry, px_per_mm: float) -> None:
+        self.title.setText(panel.title)
+        self.px_per_mm = px_per_mm
+        w_px, h_px = int(round(geom.width_mm * px_per_mm)), int(round(geom.height_mm * px_per_mm))
+        if self.plot.width() != w_px or self.plot.height() != h_px:
+            self.plot.setFixedSize(w_px, h_px)
+        self.vb.setRange(xRange=(0, geom.width_mm), yRange=(0, geom.height_mm), padding=0)
+        gkey = (geom.width_mm, geom.height_mm, px_per_mm < 2.5)
+        if gkey != self._grid_key:
+            # below 2.5 px per mm the 1 mm lines merge into a pink wash: draw them fainter
+            self._minor.setPen(pg.mkPen(MINOR_COLOUR if px_per_mm >= 2.5 else MINOR_FAINT, width=1))
+            self._minor.setData(*_grid_xy(geom, MINOR_MM))
+            self._major.setData(*_grid_xy(geom, MAJOR_MM))
+            self._grid_key = gkey
+        for i, pulse in enumerate(geom.pulses):
+            self._pulse(i).setData(*pulse.path_mm())
+            self._pulse(i).show()
+        for p in self._pulses[len(geom.pulses):]:
+            p.hide()
+        used: set[tuple[int, int]] = set()
+        t_end = geom.page_start_s + geom.page_seconds
+        for li, layer in enumerate(panel.layers):
+            rec = layer.recording
+            data = model.page_data(rec, geom.page_start_s, t_end)
+            for bi, box in enumerate(geom.boxes):
+                name = box.lead.lstrip("-")
+                if name not in rec.leads:
+                    continue
+                y = data.lead(name)
+                if box.lead.startswith("-"):
+                    y = -y
+                i0 = max(0, int(round((box.t0_s - data.t0_s) * data.fs)))
+                i1 = min(y.size, int(round((box.t1_s - data.t0_s) * data.fs)) + 1)
+                it = self._item((li, bi))
+                used.add((li, bi))
+                if i1 - i0 < 2:
+                    it.setData([], [])
+                    continue
+                n_bins = max(16, int(box.width_mm * px_per_mm))
+                pos, vals = decimate_minmax(y[i0:i1], n_bins)
+                t = data.t0_s + (i0 + pos) / data.fs
+                xs, ys = box.to_mm(t, vals, geom.spec)
+                it.setData(xs, ys)
+                it.setPen(self._pen(layer.style, rec.role(name)))
+                it.show()
+        for key, it in self._traces.items():
+            if key not in used:
+                it.hide()
+        self._render_labels(model, panel, geom)
+
+    def _pen(self, style: str, role: Role) -> QPen:
+        if style == "truth":
+            return pg.mkPen(TRUTH_COLOUR, width=1.2)
+        if style == "under":
+            return pg.mkPen(TRUTH_UNDER_COLOUR, width=2.4)
+        return pg.mkPen(ROLE_COLOUR[role], width=1.2)
+
+    def _render_labels(self, model: ViewerModel, panel: Panel, geom: PageGeometry) -> None:
+        top = panel.layers[-1]
+        rec = top.recording
+        for i, box in enumerate(geom.boxes):
+            name = box.lead.lstrip("-")
+            lab = self._label(i)
+            if name not in rec.leads:
+                text, colour = f"{box.lead} (not recorded)", "#777777"
+            elif top.style == "truth":
+                text, colour = f"{box.lead} (recorded)", TRUTH_COLOUR
+            else:
+                role = rec.role(name)
+                text, colour = model.caption(box.lead, role, panel.captions), ROLE_COLOUR[role]
+            if box.rhythm:
+                text += "  — rhythm strip"
+            lab.setText(text, color=QColor(colour))
+            lab.setPos(box.x_mm + 0.8, box.y_mm + 0.5)
+            lab.show()
+        for lab in self._labels[len(geom.boxes):]:
+            lab.hide()
+
+    def label_texts(self) -> list[str]:
+        """Visible lead captions (for tests and accessibility)."""
+        return [lab.textItem.toPlainText() for lab in self._labels if lab.isVisible()]
+
+
+class Overview(pg.PlotWidget):
+    """Whole-recording strip with the current page as a draggable region (the time navigator)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFixedHeight(70)
+        pi = self.getPlotItem()
+        pi.hideAxis("left")
+        pi.setMenuEnabled(False)
+        pi.hideButtons()
+        pi.getAxis("bottom").setLabel("time (s)")
+        self.vb = pi.getViewBox()
+        self.vb.setMouseEnabled(False, False)
+        self.curve = pg.PlotDataItem(pen=pg.mkPen("#444444", width=1))
+        self.addItem(self.curve)
+        self.region = pg.LinearRegionItem(brush=pg.mkBrush(210, 64, 10, 50), movable=True)
+        self.region.setZValue(10)
+        for ln in self.region.lines:  # move the page as a whole, not resize it
+            ln.setMovable(False)
+        self.addItem(self.region)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def set_signal(self, y: np.ndarray, fs: float) -> None:
+        pos, vals = decimate_minmax(np.nan_to_num(np.asarray(y, np.float32)), 1500)
+        self.curve.setData(pos / fs, vals)
+        dur = y.size / fs
+        self.vb.setRange(xRange=(0, dur), padding=0.0)
+        self.vb.enableAutoRange(axis="y")
+
+    def set_page(self, t0: float, t1: float) -> None:
+        self.region.blockSignals(True)
+        self.region.setRegion((t0, t1))
+        self.region.blockSignals(False)

@@ -1,0 +1,743 @@
+"""The viewer's main window: thin glue between the ViewerModel, the worker and the paper panels."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QColor
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QScrollBar,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..conditioning import FilterSpec
+from ..errors import EcgReconError
+from ..io import READ_FORMATS
+from ..papergrid import GAINS_MM_MV, LAYOUTS, SPEEDS_MM_S
+from ..recording import Role
+from ..viewmodel import NO_TRUTH_TEXT, ROLE_COLOUR, ViewerModel, fmt_r, fmt_uv
+from .dialogs import CalibrationDialog, HelpDialog
+from .ecgview import Overview, PaperPanel
+from .shortcuts import make_actions
+from .worker import ReconstructionWorker
+
+PAGE_WIDTH_MM = 280.0
+PAGE_HEIGHT_MM = {"3x4": 160.0, "6x2": 180.0, "12x1": 240.0}
+MAX_RECENT = 8
+TICKS_PER_S = 10  # scrollbar resolution
+
+
+def default_settings() -> QSettings:
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "ecgrecon", "viewer")
+
+
+class _NumItem(QTableWidgetItem):
+    """Table cell that shows formatted text and sorts by the number (NaN/None last)."""
+
+    def __init__(self, text: str, key: float | None) -> None:
+        super().__init__(text)
+        self.key = key
+        self.setData(Qt.ItemDataRole.UserRole, key)
+        self.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        a = self.key if self.key is not None and self.key == self.key else float("inf")
+        b = getattr(other, "key", None)
+        b = b if b is not None and b == b else float("inf")
+        return a < b
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, model: ViewerModel | None = None, *, settings: QSettings | None = None,
+                 auto_reconstruct: bool = True) -> None:
+        super().__init__()
+        if model is None:
+            from ..modelcard import load_zoo
+
+            model = ViewerModel(zoo=load_zoo())
+        self.model = model
+        self.settings = settings if settings is not None else default_settings()
+        self.auto_reconstruct = auto_reconstruct
+        self.worker: ReconstructionWorker | None = None
+        self._old_workers: list[ReconstructionWorker] = []
+        self.calibration = float(self.settings.value("calibration", 1.0, type=float) or 1.0)
+        self.fit_to_window = False
+        self.setWindowTitle("ecgrecon viewer")
+        self.setAcceptDrops(True)
+        self._load_view_settings()
+        self._build_ui()
+        self._sync_actions()
+        self.refresh_all()
+        self.resize(1400, 900)
+
+    # ------------------------------------------------------------------ UI
+    def _build_ui(self) -> None:
+        handlers = {
+            "open": self.open_dialog, "export_pdf": self.export_pdf, "quit": self.close,
+            "reconstruct": self.start_reconstruction, "cancel": self.cancel_reconstruction,
+            "layout_3x4": lambda: self.set_layout("3x4"), "layout_6x2": lambda: self.set_layout("6x2"),
+            "layout_12x1": lambda: self.set_layout("12x1"),
+            "order_toggle": lambda: self.set_order("standard" if self.model.order == "cabrera" else "cabrera"),
+            "mode_toggle": lambda: self.set_mode("side" if self.model.mode == "overlay" else "overlay"),
+            "fit_toggle": lambda: self.set_fit(not self.fit_to_window),
+            "speed_next": lambda: self.set_speed(self.model.cycle_speed(1)),
+            "speed_prev": lambda: self.set_speed(self.model.cycle_speed(-1)),
+            "gain_next": lambda: self.set_gain(self.model.cycle_gain(1)),
+            "gain_prev": lambda: self.set_gain(self.model.cycle_gain(-1)),
+            "page_next": lambda: self.step_page(1), "page_prev": lambda: self.step_page(-1),
+            "page_first": lambda: self.goto(0.0), "page_last": lambda: self.goto(1e12),
+            "settings": self.open_settings, "help": self.show_help,
+        }
+        self.actions = make_actions(self, handlers)
+        a = self.actions
+        for name in ("order_toggle", "mode_toggle", "fit_toggle"):
+            a[name].setCheckable(True)
+        a["cancel"].setEnabled(False)
+
+        mb = self.menuBar()
+        m_file = mb.addMenu("&File")
+        m_file.addAction(a["open"])
+        self.recent_menu = m_file.addMenu("Open &recent")
+        m_file.addAction(a["export_pdf"])
+        m_file.addSeparator()
+        m_file.addAction(a["quit"])
+
+        m_view = mb.addMenu("&View")
+        self.layout_group = QActionGroup(self)
+        for lay in LAYOUTS:
+            act = a[f"layout_{lay}"]
+            act.setCheckable(True)
+            self.layout_group.addAction(act)
+            m_view.addAction(act)
+        m_view.addSeparator()
+        m_speed = m_view.addMenu("Paper &speed")
+        self.speed_group = QActionGroup(self)
+        self.speed_actions: dict[float, QAction] = {}
+        for v in SPEEDS_MM_S:
+            act = QAction(f"{v:g} mm/s", self, checkable=True)
+            act.triggered.connect(lambda _c=False, v=v: self.set_speed(v))
+            self.speed_group.addAction(act)
+            m_speed.addAction(act)
+            self.speed_actions[v] = act
+        m_speed.addSeparator()
+        m_speed.addActions([a["speed_next"], a["speed_prev"]])
+        m_gain = m_view.addMenu("&Gain")
+        self.gain_group = QActionGroup(self)
+        self.gain_actions: dict[float, QAction] = {}
+        for v in GAINS_MM_MV:
+            act = QAction(f"{v:g} mm/mV", self, checkable=True)
+            act.triggered.connect(lambda _c=False, v=v: self.set_gain(v))
+            self.gain_group.addAction(act)
+            m_gain.addAction(act)
+            self.gain_actions[v] = act
+        m_gain.addSeparator()
+        m_gain.addActions([a["gain_next"], a["gain_prev"]])
+        m_view.addSeparator()
+        m_view.addActions([a["order_toggle"], a["mode_toggle"], a["fit_toggle"]])
+        m_view.addSeparator()
+        m_view.addActions([a["page_prev"], a["page_next"], a["page_first"], a["page_last"]])
+
+        m_filt = mb.addMenu("F&ilters")
+        self.f_baseline = QAction("Baseline wander (0.5 Hz high-pass)", self, checkable=True)
+        self.f_notch50 = QAction("Mains notch 50 Hz", self, checkable=True)
+        self.f_notch60 = QAction("Mains notch 60 Hz", self, checkable=True)
+        self.f_lowpass = QAction("Low-pass 40 Hz", self, checkable=True)
+        for act in (self.f_baseline, self.f_notch50, self.f_notch60, self.f_lowpass):
+            m_filt.addAction(act)
+        self.f_notch50.toggled.connect(lambda on: on and self.f_notch60.setChecked(False))
+        self.f_notch60.toggled.connect(lambda on: on and self.f_notch50.setChecked(False))
+        for act in (self.f_baseline, self.f_notch50, self.f_notch60, self.f_lowpass):
+            act.toggled.connect(lambda _on: self._filters_changed())
+
+        m_rec = mb.addMenu("&Reconstruction")
+        m_rec.addActions([a["reconstruct"], a["cancel"]])
+        m_set = mb.addMenu("&Settings")
+        m_set.addAction(a["settings"])
+        m_help = mb.addMenu("&Help")
+        m_help.addAction(a["help"])
+
+        tb = QToolBar("Reconstruction")
+        tb.setObjectName("reconToolbar")
+        self.addToolBar(tb)
+        tb.addWidget(QLabel(" Measured leads: "))
+        self.inputs_combo = QComboBox()
+        self.inputs_combo.setMinimumContentsLength(10)
+        self.inputs_combo.activated.connect(self._inputs_chosen)
+        tb.addWidget(self.inputs_combo)
+        tb.addWidget(QLabel("  Model: "))
+        self.model_combo = QComboBox()
+        self.model_combo.setMinimumContentsLength(30)
+        self.model_combo.activated.connect(self._model_chosen)
+        tb.addWidget(self.model_combo)
+        tb.addSeparator()
+        tb.addAction(a["reconstruct"])
+        tb.addSeparator()
+        tb.addWidget(QLabel(" Layout: "))
+        self.layout_combo = QComboBox()
+        self.layout_combo.addItems(LAYOUTS)
+        self.layout_combo.activated.connect(lambda i: self.set_layout(LAYOUTS[i]))
+        tb.addWidget(self.layout_combo)
+        tb.addAction(a["mode_toggle"])
+
+        central = QWidget()
+        v = QVBoxLayout(central)
+        v.setContentsMargins(6, 4, 6, 4)
+        self.banner = QLabel()
+        self.banner.setObjectName("banner")
+        self.banner.setStyleSheet("QLabel#banner { background: #fff3e0; color: #8a1c00; border: 2px solid #d2400a;"
+                                  " padding: 4px; font-weight: bold; font-size: 13pt; }")
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        v.addWidget(self.banner)
+        self.summary = QLabel()
+        self.summary.setObjectName("summary")
+        self.summary.setStyleSheet("QLabel#summary { font-size: 12pt; padding: 2px; }")
+        self.summary.setWordWrap(True)
+        v.addWidget(self.summary)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(False)
+        self.scroll.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.sheet = QWidget()
+        self.sheet_layout = QHBoxLayout(self.sheet)
+        self.sheet_layout.setContentsMargins(4, 4, 4, 4)
+        self.sheet_layout.setSpacing(12)
+        self.panels: list[PaperPanel] = []
+        self.scroll.setWidget(self.sheet)
+        split.addWidget(self.scroll)
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["Lead", "Role", "R", "RMSE µV"])
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.table.setSortingEnabled(True)  # standard lead order until the user clicks a header
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setMinimumWidth(290)
+        split.addWidget(self.table)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 0)
+        v.addWidget(split, 1)
+
+        self.overview = Overview()
+        self.overview.region.sigRegionChanged.connect(self._region_moved)
+        v.addWidget(self.overview)
+        self.scrollbar = QScrollBar(Qt.Orientation.Horizontal)
+        self.scrollbar.valueChanged.connect(self._scrolled)
+        v.addWidget(self.scrollbar)
+        self.setCentralWidget(central)
+
+        sb = self.statusBar()
+        self.status_label = QLabel()
+        self.msg_label = QLabel()
+        self.msg_label.setStyleSheet("QLabel { color: #8a1c00; font-weight: bold; }")
+        sb.addPermanentWidget(self.status_label, 1)
+        sb.addPermanentWidget(self.msg_label)
+        self._msg_timer = QTimer(self)
+        self._msg_timer.setSingleShot(True)
+        self._msg_timer.timeout.connect(self.msg_label.clear)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setMaximumWidth(220)
+        self.progress.setFormat("reconstructing %p%")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel_reconstruction)
+        sb.addPermanentWidget(self.progress)
+        sb.addPermanentWidget(self.cancel_button)
+        self.progress.hide()
+        self.cancel_button.hide()
+        self._rebuild_recent()
+
+    # ------------------------------------------------------------ settings
+    def _load_view_settings(self) -> None:
+        s, m = self.settings, self.model
+        lay = s.value("layout", m.layout)
+        if lay in LAYOUTS:
+            m.layout = lay
+        if s.value("order", m.order) in ("standard", "cabrera"):
+            m.order = s.value("order", m.order)
+        if s.value("mode", m.mode) in ("side", "overlay"):
+            m.mode = s.value("mode", m.mode)
+        sp = float(s.value("speed", m.speed_mm_s, type=float))
+        m.speed_mm_s = sp if sp in SPEEDS_MM_S else 25.0
+        g = float(s.value("gain", m.gain_mm_mv, type=float))
+        m.gain_mm_mv = g if g in GAINS_MM_MV else 10.0
+        notch = float(s.value("filters/notch", 0.0, type=float))
+        m.filters = FilterSpec(baseline_hz=0.5 if s.value("filters/baseline", False, type=bool) else None,
+                               notch_hz=notch if notch in (50.0, 60.0) else None,
+                               lowpass_hz=40.0 if s.value("filters/lowpass", False, type=bool) else None)
+
+    def _save_view_settings(self) -> None:
+        s, m = self.settings, self.model
+        s.setValue("layout", m.layout)
+        s.setValue("order", m.order)
+        s.setValue("mode", m.mode)
+        s.setValue("speed", m.speed_mm_s)
+        s.setValue("gain", m.gain_mm_mv)
+        s.setValue("filters/baseline", bool(m.filters.baseline_hz))
+        s.setValue("filters/notch", float(m.filters.notch_hz or 0.0))
+        s.setValue("filters/lowpass", bool(m.filters.lowpass_hz))
+        s.setValue("calibration", self.calibration)
+
+    def _sync_actions(self) -> None:
+        m, a = self.model, self.actions
+        a[f"layout_{m.layout}"].setChecked(True)
+        self.layout_combo.setCurrentText(m.layout)
+        self.speed_actions[m.speed_mm_s].setChecked(True)
+        self.gain_actions[m.gain_mm_mv].setChecked(True)
+        a["order_toggle"].setChecked(m.order == "cabrera")
+        a["mode_toggle"].setChecked(m.mode == "overlay")
+        a["fit_toggle"].setChecked(self.fit_to_window)
+        f = m.filters
+        for act, on in ((self.f_baseline, bool(f.baseline_hz)), (self.f_notch50, f.notch_hz == 50.0),
+                        (self.f_notch60, f.notch_hz == 60.0), (self.f_lowpass, bool(f.lowpass_hz))):
+            act.blockSignals(True)
+            act.setChecked(on)
+            act.blockSignals(False)
+
+    def message(self, text: str, ms: int = 0) -> None:
+        """Transient status text (the permanent status line with the filters stays visible)."""
+        self.msg_label.setText(text)
+        if ms:
+            self._msg_timer.start(ms)
+        else:
+            self._msg_timer.stop()
+
+    # --------------------------------------------------------------- files
+    def show_error(self, message: str) -> None:
+        """Every error dialog goes through here (tests replace it)."""
+        QMessageBox.warning(self, "ecgrecon", message)
+
+    def show_info(self, message: str) -> None:
+        QMessageBox.information(self, "ecgrecon", message)
+
+    def open_dialog(self) -> None:
+        start = str(self.settings.value("last_dir", str(Path.home())))
+        pats = " ".join(f"*{e}" for e in READ_FORMATS)
+        path, _ = QFileDialog.getOpenFileName(self, "Open recording", start, f"ECG recordings ({pats});;All files (*)")
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open a file; a bad file gives a dialog with the reader's one-line reason and changes nothing."""
+        path = str(path)
+        try:
+            self.model.open(path)
+        except EcgReconError as e:
+            self.show_error(str(e))
+            return False
+        except Exception as e:  # a reader bug must not kill the window
+            self.show_error(f"{path}: cannot read ({type(e).__name__}: {' '.join(str(e).split())})")
+            return False
+        self._drop_worker()
+        self.settings.setValue("last_dir", str(Path(path).resolve().parent))
+        self._add_recent(str(Path(path).resolve()))
+        self.setWindowTitle(f"ecgrecon viewer — {Path(path).name}")
+        self._fill_model_combos()
+        self.refresh_all()
+        if self.auto_reconstruct and self.model.model_id:
+            self.start_reconstruction()
+        elif not self.model.model_id:
+            self.message("No installed model fits this recording's leads", 10000)
+        return True
+
+    def _add_recent(self, path: str) -> None:
+        rec = [p for p in self._recent() if p != path]
+        rec.insert(0, path)
+        self.settings.setValue("recent", rec[:MAX_RECENT])
+        self._rebuild_recent()
+
+    def _recent(self) -> list[str]:
+        v = self.settings.value("recent", [])
+        if isinstance(v, str):
+            v = [v]
+        return [str(p) for p in (v or [])]
+
+    def _rebuild_recent(self) -> None:
+        self.recent_menu.clear()
+        items = self._recent()
+        for p in items:
+            act = self.recent_menu.addAction(Path(p).name)
+            act.setToolTip(p)
+            act.triggered.connect(lambda _c=False, p=p: self.open_path(p))
+        self.recent_menu.setEnabled(bool(items))
+
+    def dragEnterEvent(self, ev) -> None:  # noqa: N802
+        if ev.mimeData().hasUrls():
+            ev.acceptProposedAction()
+
+    def dropEvent(self, ev) -> None:  # noqa: N802
+        urls = [u.toLocalFile() for u in ev.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            ev.acceptProposedAction()
+            self.open_path(urls[0])
+
+    # ------------------------------------------------------ model choice
+    def _fill_model_combos(self) -> None:
+        self.inputs_combo.blockSignals(True)
+        self.inputs_combo.clear()
+        for cfg in self.model.input_choices():
+            self.inputs_combo.addItem(", ".join(cfg), cfg)
+        if self.model.inputs:
+            self.inputs_combo.setCurrentIndex(max(0, self.inputs_combo.findData(self.model.inputs)))
+        self.inputs_combo.blockSignals(False)
+        self._fill_models()
+
+    def _fill_models(self) -> None:
+        self.model_combo.blockSignals(True)
+        self.model_combo.clear()
+        for card in self.model.model_choices():
+            self.model_combo.addItem(card.label, card.id)
+        if self.model.model_id:
+            self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(self.model.model_id)))
+        self.model_combo.blockSignals(False)
+        self.actions["reconstruct"].setEnabled(bool(self.model.model_id))
+
+    def choose(self, inputs: tuple[str, ...] | list[str], model_id: str | None = None) -> None:
+        """Pick the measured inputs and the model (the rest of a 12-lead file becomes ground truth)."""
+        try:
+            self.model.choose(tuple(inputs), model_id)
+        except EcgReconError as e:
+            self.show_error(str(e))
+            return
+        self._fill_model_combos()
+
+    def _inputs_chosen(self, i: int) -> None:
+        self.choose(self.inputs_combo.itemData(i))
+        if self.auto_reconstruct:
+            self.start_reconstruction()
+
+    def _model_chosen(self, i: int) -> None:
+        self.choose(self.model.inputs, self.model_combo.itemData(i))
+        if self.auto_reconstruct:
+            self.start_reconstruction()
+
+    # -------------------------------------------------------- reconstruction
+    def start_reconstruction(self) -> ReconstructionWorker | None:
+        try:
+            req = self.model.request()
+        except EcgReconError as e:
+            self.show_error(str(e))
+            return None
+        self._drop_worker()
+        w = ReconstructionWorker(req, self)
+        w.progress.connect(self._on_progress)
+        w.finished.connect(self._on_finished)
+        w.failed.connect(self._on_failed)
+        w.cancelled.connect(self._on_cancelled)
+        w.done.connect(self._on_done)
+        self.worker = w
+        self.progress.setValue(0)
+        self.progress.show()
+        self.cancel_button.show()
+        self.cancel_button.setEnabled(True)
+        self.actions["cancel"].setEnabled(True)
+        self.message(f"Reconstructing with {req.model_id}…")
+        w.start()
+        return w
+
+    def cancel_reconstruction(self) -> None:
+        if self.worker is not None and self.worker.is_running():
+            self.worker.cancel()
+            self.cancel_button.setEnabled(False)
+            self.message("Cancelling…")
+
+    def _drop_worker(self) -> None:
+        """Forget a running worker (its late result is ignored); keep it alive until its thread ends."""
+        w = self.worker
+        if w is not None and w.is_running():
+            w.cancel()
+            self._old_workers.append(w)
+            w.done.connect(lambda w=w: self._old_workers.remove(w) if w in self._old_workers else None)
+        self.worker = None
+        self._idle()
+
+    def _current(self) -> bool:
+        return self.sender() is self.worker and self.worker is not None
+
+    def _on_progress(self, f: float) -> None:
+        if self._current():
+            self.progress.setValue(int(f * 1000))
+
+    def _on_finished(self, recon) -> None:
+        if not self._current() or recon.result.n_samples != self.model.recording.n_samples:
+            return
+        self.model.set_result(recon)
+        self.message("Reconstruction done", 5000)
+        self.refresh_all()
+
+    def _on_failed(self, msg: str) -> None:
+        if self._current():
+            self.message("Reconstruction failed", 10000)
+            self.show_error(msg)
+
+    def _on_cancelled(self) -> None:
+        if self._current():
+            self.message("Reconstruction cancelled", 10000)
+
+    def _on_done(self) -> None:
+        if self._current():
+            self._idle()
+
+    def _idle(self) -> None:
+        self.progress.hide()
+        self.cancel_button.hide()
+        self.actions["cancel"].setEnabled(False)
+
+    # -------------------------------------------------------------- view
+    def set_layout(self, layout: str) -> None:
+        self.model.set_layout(layout)
+        self._view_changed()
+
+    def set_order(self, order: str) -> None:
+        self.model.set_order(order)
+        self._view_changed()
+
+    def set_mode(self, mode: str) -> None:
+        self.model.set_mode(mode)
+        self._view_changed()
+
+    def set_speed(self, v: float) -> None:
+        self.model.speed_mm_s = float(v)
+        self._view_changed()
+
+    def set_gain(self, v: float) -> None:
+        self.model.gain_mm_mv = float(v)
+        self._view_changed()
+
+    def set_fit(self, on: bool) -> None:
+        self.fit_to_window = bool(on)
+        self._view_changed()
+
+    def _filters_changed(self) -> None:
+        self.model.set_filters(FilterSpec(
+            baseline_hz=0.5 if self.f_baseline.isChecked() else None,
+            notch_hz=50.0 if self.f_notch50.isChecked() else (60.0 if self.f_notch60.isChecked() else None),
+            lowpass_hz=40.0 if self.f_lowpass.isChecked() else None))
+        self._save_view_settings()
+        self.refresh_page()
+
+    def set_filters(self, spec: FilterSpec) -> None:
+        self.model.set_filters(spec)
+        self._sync_actions()
+        self._save_view_settings()
+        self.refresh_page()
+
+    def _view_changed(self) -> None:
+        self.model.set_page_start(self.model.page_start_s, PAGE_WIDTH_MM)
+        self._sync_actions()
+        self._save_view_settings()
+        self.refresh_all()
+
+    def step_page(self, n: int) -> None:
+        self.goto(self.model.page_start_s + n * self.model.page_seconds(PAGE_WIDTH_MM))
+
+    def goto(self, t: float) -> None:
+        self.model.set_page_start(t, PAGE_WIDTH_MM)
+        self._sync_scrollbar()
+        self.refresh_page()
+
+    def _scrolled(self, v: int) -> None:
+        t = v / TICKS_PER_S
+        if abs(t - self.model.page_start_s) >= 0.5 / TICKS_PER_S:
+            self.model.set_page_start(t, PAGE_WIDTH_MM)
+            self.refresh_page()
+
+    def _region_moved(self) -> None:
+        t0, _ = self.overview.region.getRegion()
+        self.model.set_page_start(t0, PAGE_WIDTH_MM)
+        self._sync_scrollbar()
+        self.refresh_page()
+
+    def _sync_scrollbar(self) -> None:
+        m = self.model
+        self.scrollbar.blockSignals(True)
+        self.scrollbar.setRange(0, int(round(m.max_page_start(PAGE_WIDTH_MM) * TICKS_PER_S)))
+        self.scrollbar.setPageStep(int(round(m.page_seconds(PAGE_WIDTH_MM) * TICKS_PER_S)))
+        self.scrollbar.setSingleStep(TICKS_PER_S)
+        self.scrollbar.setValue(int(round(m.page_start_s * TICKS_PER_S)))
+        self.scrollbar.blockSignals(False)
+
+    def px_per_mm(self) -> float:
+        """Pixels per mm at true size: the screen's physical DPI times the user's calibration."""
+        scr = self.screen() or QApplication.primaryScreen()
+        dpi = scr.physicalDotsPerInchX() if scr is not None else 96.0
+        if not dpi or dpi != dpi or dpi < 20:
+            dpi = 96.0
+        true = dpi / 25.4 * self.calibration
+        if not self.fit_to_window:
+            return true
+        n = max(1, len(self.model.panels()))
+        avail = self.scroll.viewport().width() - 8 - 12 * (n - 1)
+        return max(1.0, min(true, avail / (n * PAGE_WIDTH_MM)))
+
+    def geometry_mm(self):
+        return self.model.geometry(PAGE_WIDTH_MM, PAGE_HEIGHT_MM[self.model.layout])
+
+    def refresh_all(self) -> None:
+        m = self.model
+        self.banner.setText(m.banner())
+        text = m.summary_text()
+        if "   (all 12" in text:
+            head, tail = text.split("   (all 12", 1)
+            text = f"<b>{head}</b>&nbsp;&nbsp;&nbsp;<span style='color:#555'>(all 12{tail}</span>"
+        self.summary.setText(text)
+        self.summary.setVisible(bool(self.summary.text()))
+        self._fill_table()
+        rec = m.truth if m.truth is not None else (m.recon.result if m.recon else None)
+        has = m.recording is not None
+        long_rec = has and m.duration_s > m.page_seconds(PAGE_WIDTH_MM) + 1e-6
+        self.overview.setVisible(bool(long_rec))
+        self.scrollbar.setVisible(bool(long_rec))
+        if long_rec:
+            src = m.recon.result if m.recon is not None else m.recording
+            lead = m.rhythm_lead if m.rhythm_lead in src.leads else src.leads[0]
+            self.overview.set_signal(src.lead(lead), src.fs)
+        del rec
+        self._sync_scrollbar()
+        self.refresh_page()
+
+    def refresh_page(self) -> None:
+        m = self.model
+        panels = m.panels()
+        while len(self.panels) < len(panels):
+            p = PaperPanel()
+            self.sheet_layout.addWidget(p, 0, Qt.AlignmentFlag.AlignTop)
+            self.panels.append(p)
+        if panels:
+            geom = self.geometry_mm()
+            ppm = self.px_per_mm()
+            for p, spec in zip(self.panels, panels, strict=False):
+                p.render(m, spec, geom, ppm)
+                p.show()
+            self.overview.set_page(geom.page_start_s, geom.page_start_s + geom.page_seconds)
+        for p in self.panels[len(panels):]:
+            p.hide()
+        self.sheet.adjustSize()
+        self._update_status()
+
+    def _update_status(self) -> None:
+        m = self.model
+        if m.recording is None:
+            self.status_label.setText("Open a recording (Ctrl+O) or drop a file on the window")
+            return
+        geom = self.geometry_mm()
+        size = ("true size" if not self.fit_to_window else
+                f"NOT true size: scaled to fit ({self.px_per_mm() / (self.px_per_mm_true()):.0%})")
+        self.status_label.setText(
+            f"{geom.page_start_s:.1f}–{geom.page_start_s + geom.page_seconds:.1f} s of {m.duration_s:.1f} s · "
+            f"{m.status_text()} · {size} (calibration ×{self.calibration:.3f})")
+
+    def px_per_mm_true(self) -> float:
+        fit = self.fit_to_window
+        self.fit_to_window = False
+        try:
+            return self.px_per_mm()
+        finally:
+            self.fit_to_window = fit
+
+    def _fill_table(self) -> None:
+        rows = self.model.table_rows()
+        self.table.setSortingEnabled(False)
+        self.table.setRowCount(len(rows))
+        no_truth = self.model.recon is not None and self.model.recon.truth is None
+        for i, (lead, role, r, rmse) in enumerate(rows):
+            colour = QColor(ROLE_COLOUR[Role(role)])
+            items = [QTableWidgetItem(lead), QTableWidgetItem(role),
+                     _NumItem(NO_TRUTH_TEXT if no_truth and role == "reconstructed" else fmt_r(r), r),
+                     _NumItem(fmt_uv(rmse), rmse)]
+            for c, it in enumerate(items):
+                it.setForeground(colour)
+                self.table.setItem(i, c, it)
+        self.table.setSortingEnabled(True)
+        self.table.resizeColumnsToContents()
+
+    def table_values(self) -> dict[str, tuple[str, float | None, float | None]]:
+        """{lead: (role, R, RMSE µV)} as the table holds them (full precision)."""
+        out = {}
+        for i in range(self.table.rowCount()):
+            r, u = self.table.item(i, 2), self.table.item(i, 3)
+            out[self.table.item(i, 0).text()] = (self.table.item(i, 1).text(), getattr(r, "key", None),
+                                                 getattr(u, "key", None))
+        return out
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802
+        super().resizeEvent(ev)
+        if self.fit_to_window and self.model.recording is not None:
+            QTimer.singleShot(0, self.refresh_page)
+
+    # ------------------------------------------------------------ dialogs
+    def open_settings(self) -> None:
+        dlg = CalibrationDialog(self.px_per_mm_true(), self.calibration, self)
+        if dlg.exec():
+            self.set_calibration(dlg.new_factor())
+
+    def set_calibration(self, factor: float) -> None:
+        self.calibration = float(min(3.0, max(0.3, factor)))
+        self._save_view_settings()
+        self.refresh_page()
+
+    def show_help(self) -> None:
+        HelpDialog(self).exec()
+
+    def export_pdf(self) -> None:
+        if importlib.util.find_spec("ecgrecon.printing.pdf") is None:
+            self.show_info("PDF export is not available in this build (the printer module is missing).")
+            return
+        if self.model.recording is None:
+            self.show_error("open a recording first")
+            return
+        start = str(Path(self.settings.value("last_dir", str(Path.home()))) /
+                    (Path(self.model.path or "ecg").stem + ".pdf"))
+        path, _ = QFileDialog.getSaveFileName(self, "Export PDF", start, "PDF (*.pdf)")
+        if path:
+            self.write_pdf(path)
+
+    def write_pdf(self, path: str) -> Path | None:
+        from dataclasses import fields, is_dataclass
+
+        from ..printing import pdf
+
+        m = self.model
+        wanted = {"layout": m.layout, "order": m.order, "speed_mm_s": m.speed_mm_s, "gain_mm_mv": m.gain_mm_mv,
+                  "filters": m.filters, "page_start_s": m.page_start_s, "rhythm_lead": m.rhythm_lead,
+                  "mode": m.mode}
+        opts_cls = pdf.PrintOptions
+        names = {f.name for f in fields(opts_cls)} if is_dataclass(opts_cls) else set(wanted)
+        try:
+            opts = opts_cls(**{k: v for k, v in wanted.items() if k in names})
+            out = pdf.write_pdf(m.recon if m.recon is not None else m.recording, path, opts)
+        except EcgReconError as e:
+            self.show_error(str(e))
+            return None
+        except Exception as e:
+            self.show_error(f"PDF export failed: {type(e).__name__}: {' '.join(str(e).split())}")
+            return None
+        self.message(f"PDF written: {path}", 10000)
+        self.show_info(f"PDF written:\n{out or path}")
+        return Path(out or path)
+
+    def closeEvent(self, ev) -> None:  # noqa: N802
+        self._save_view_settings()
+        for w in [self.worker, *self._old_workers]:
+            if w is not None and w.is_running():
+                w.cancel()
+                w.wait(10000)
+        super().closeEvent(ev)
