@@ -346,17 +346,25 @@ class MainWindow(QMainWindow):
         except Exception as e:  # a reader bug must not kill the window
             self.show_error(f"{path}: cannot read ({type(e).__name__}: {' '.join(str(e).split())})")
             return False
-        self._drop_worker()
         self.settings.setValue("last_dir", str(Path(path).resolve().parent))
         self._add_recent(str(Path(path).resolve()))
-        self.setWindowTitle(f"ecgrecon viewer — {Path(path).name}")
+        self._opened(Path(path).name)
+        return True
+
+    def set_recording(self, rec, name: str = "recording") -> None:
+        """Show an in-memory Recording (tests, benchmarks, other front ends)."""
+        self.model.set_recording(rec, None)
+        self._opened(name)
+
+    def _opened(self, name: str) -> None:
+        self._drop_worker()
+        self.setWindowTitle(f"ecgrecon viewer — {name}")
         self._fill_model_combos()
         self.refresh_all()
         if self.auto_reconstruct and self.model.model_id:
             self.start_reconstruction()
         elif not self.model.model_id:
             self.message("No installed model fits this recording's leads", 10000)
-        return True
 
     def _add_recent(self, path: str) -> None:
         rec = [p for p in self._recent() if p != path]
@@ -430,7 +438,8 @@ class MainWindow(QMainWindow):
             self.start_reconstruction()
 
     # -------------------------------------------------------- reconstruction
-    def start_reconstruction(self) -> ReconstructionWorker | None:
+    def start_reconstruction(self, start: bool = True) -> ReconstructionWorker | None:
+        """Run the chosen model in a worker thread; ``start=False`` lets a caller connect first."""
         try:
             req = self.model.request()
         except EcgReconError as e:
@@ -450,7 +459,8 @@ class MainWindow(QMainWindow):
         self.cancel_button.setEnabled(True)
         self.actions["cancel"].setEnabled(True)
         self.message(f"Reconstructing with {req.model_id}…")
-        w.start()
+        if start:
+            w.start()
         return w
 
     def cancel_reconstruction(self) -> None:
@@ -699,7 +709,7 @@ class MainWindow(QMainWindow):
 
     def export_pdf(self) -> None:
         if importlib.util.find_spec("ecgrecon.printing.pdf") is None:
-            self.show_info("PDF export is not available in this build (the printer module is missing).")
+            self.show_error("PDF export is not available in this build (the printer module is missing).")
             return
         if self.model.recording is None:
             self.show_error("open a recording first")
@@ -710,29 +720,84 @@ class MainWindow(QMainWindow):
         if path:
             self.write_pdf(path)
 
-    def write_pdf(self, path: str) -> Path | None:
-        from dataclasses import fields, is_dataclass
+    def print_options(self):
+        """The printer's options for what the screen shows now (same layout, scale, filters, page)."""
+        from ..printing.pdf import PrintOptions
 
+        m = self.model
+        truth_page = "none"
+        if m.recon is not None and m.recon.truth is not None:
+            truth_page = "overlay" if m.mode == "overlay" else "separate"
+        return PrintOptions(layout=m.layout, order=m.order, speed=m.speed_mm_s, gain=m.gain_mm_mv,
+                            rhythm_lead=m.rhythm_lead, filters=m.filters, truth_page=truth_page,
+                            page_start_s=m.page_start_s)
+
+    def write_pdf(self, path: str, preview: bool = True) -> Path | None:
+        """Write the PDF with the printer module; then show page 1 drawn by the same code (or say where it is)."""
         from ..printing import pdf
 
         m = self.model
-        wanted = {"layout": m.layout, "order": m.order, "speed_mm_s": m.speed_mm_s, "gain_mm_mv": m.gain_mm_mv,
-                  "filters": m.filters, "page_start_s": m.page_start_s, "rhythm_lead": m.rhythm_lead,
-                  "mode": m.mode}
-        opts_cls = pdf.PrintOptions
-        names = {f.name for f in fields(opts_cls)} if is_dataclass(opts_cls) else set(wanted)
+        src = m.recon if m.recon is not None else m.recording
         try:
-            opts = opts_cls(**{k: v for k, v in wanted.items() if k in names})
-            out = pdf.write_pdf(m.recon if m.recon is not None else m.recording, path, opts)
+            opts = self.print_options()
+            out = pdf.write_pdf(src, path, opts, overwrite=True)  # the save dialog already asked
         except EcgReconError as e:
             self.show_error(str(e))
             return None
         except Exception as e:
             self.show_error(f"PDF export failed: {type(e).__name__}: {' '.join(str(e).split())}")
             return None
-        self.message(f"PDF written: {path}", 10000)
-        self.show_info(f"PDF written:\n{out or path}")
-        return Path(out or path)
+        self.message(f"PDF written: {out}", 10000)
+        if preview:
+            self.show_pdf_preview(src, opts, Path(out))
+        return Path(out)
+
+    def pdf_preview_image(self, src, opts, width_px: int = 1100):
+        """Page 1 of the printout as a QImage, drawn by the printer's own render_page."""
+        from PySide6.QtCore import QRectF
+        from PySide6.QtGui import QImage, QPainter
+
+        from ..printing.pdf import render_page
+
+        pw, ph = opts.page_size_mm()
+        h = int(round(width_px * ph / pw))
+        img = QImage(width_px, h, QImage.Format.Format_RGB32)
+        img.fill(QColor("white"))
+        p = QPainter(img)
+        try:
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            render_page(p, QRectF(0, 0, width_px, h), src, opts, 0, background=True)
+        finally:
+            p.end()
+        return img
+
+    def show_pdf_preview(self, src, opts, out: Path) -> None:
+        from PySide6.QtGui import QPixmap
+        from PySide6.QtWidgets import QDialog, QDialogButtonBox
+
+        try:
+            img = self.pdf_preview_image(src, opts)
+        except Exception as e:  # the PDF is written; a preview failure is not an export failure
+            self.show_info(f"PDF written:\n{out}\n(preview unavailable: {type(e).__name__})")
+            return
+        dlg = QDialog(self)
+        dlg.setWindowTitle(f"PDF written — {out.name}")
+        lay = QVBoxLayout(dlg)
+        lay.addWidget(QLabel(f"Written: {out}\nPage 1 as printed:"))
+        pic = QLabel()
+        pic.setPixmap(QPixmap.fromImage(img))
+        sa = QScrollArea()
+        sa.setWidget(pic)
+        lay.addWidget(sa, 1)
+        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
+        bb.accepted.connect(dlg.accept)
+        lay.addWidget(bb)
+        dlg.resize(1150, 860)
+        self._exec_dialog(dlg)
+
+    def _exec_dialog(self, dlg) -> int:
+        """Modal dialogs other than errors go through here (tests replace it)."""
+        return dlg.exec()
 
     def closeEvent(self, ev) -> None:  # noqa: N802
         self._save_view_settings()

@@ -1,0 +1,355 @@
+"""The viewer, offscreen (conftest sets QT_QPA_PLATFORM=offscreen before Qt loads).
+
+Uses a real I,II,V2 model from models/ when one exists (conv preferred);
+otherwise a development model fitted on one record is built in a temp folder.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
+
+from ecgrecon.conditioning import FilterSpec  # noqa: E402
+from ecgrecon.inference import reconstruct  # noqa: E402
+from ecgrecon.io import read_recording  # noqa: E402
+from ecgrecon.modelcard import ARCH_LABEL, ModelZoo, load_zoo  # noqa: E402
+from ecgrecon.recording import Meta, Recording, Role  # noqa: E402
+from ecgrecon.viewmodel import NO_TRUTH_TEXT, ViewerModel  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+INPUTS = ("I", "II", "V2")
+
+
+@pytest.fixture(scope="session")
+def dev_model_dir(tmp_path_factory) -> Path:
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        import make_dev_model
+    finally:
+        sys.path.pop(0)
+    d = tmp_path_factory.mktemp("devmodels")
+    make_dev_model.build(d, REPO / "resources/samples/ludb_3.hea", list(INPUTS))
+    return d
+
+
+@pytest.fixture()
+def zoo(monkeypatch, dev_model_dir) -> ModelZoo:
+    z = load_zoo()
+    if not z.for_inputs(INPUTS):
+        monkeypatch.setenv("ECGRECON_MODEL_PATH", str(dev_model_dir))
+        z = load_zoo(refresh=True)
+    yield z
+    monkeypatch.undo()
+    load_zoo(refresh=True)
+
+
+@pytest.fixture()
+def model_id(zoo) -> str:
+    cands = zoo.for_inputs(INPUTS)
+    conv = [c for c in cands if c.architecture == "conv"]
+    return (conv[0] if conv else cands[0]).id
+
+
+@pytest.fixture()
+def settings(tmp_path) -> QSettings:
+    # never touch the user's settings: an explicit file, and the default location moved too
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qsettings"))
+    return QSettings(str(tmp_path / "viewer.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture()
+def win(qtbot, zoo, settings):
+    from ecgrecon.gui.mainwindow import MainWindow
+
+    w = MainWindow(ViewerModel(zoo=zoo), settings=settings, auto_reconstruct=False)
+    w.errors = []
+    w.show_error = w.errors.append  # capture dialogs instead of blocking
+    w.show_info = lambda msg: None
+    w._exec_dialog = lambda dlg: 0
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    yield w
+    w.close()
+
+
+def run(qtbot, win, timeout=60000):
+    worker = win.start_reconstruction(start=False)
+    assert worker is not None, win.errors
+    with qtbot.waitSignal(worker.finished, timeout=timeout):
+        worker.start()
+    qtbot.waitUntil(lambda: not worker.is_running(), timeout=5000)
+    return worker
+
+
+def long_three_lead(hours: float = 2.0, fs: float = 500.0) -> Recording:
+    n = int(hours * 3600 * fs)
+    t = np.arange(n, dtype=np.float32) / np.float32(fs)
+    beat = np.sin(2 * np.pi * 1.2 * t) ** 31  # narrow spikes at 72/min
+    sig = np.stack([0.6 * beat, 1.0 * beat + 0.05 * np.sin(2 * np.pi * 0.2 * t), -0.8 * beat]).astype(np.float32)
+    return Recording(sig, fs, INPUTS, meta=Meta(record_id="synthetic-long"))
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def test_reconstruction_table_matches_core(qtbot, win, samples, model_id):
+    assert win.open_path(samples / "ludb_3.hea"), win.errors
+    win.choose(INPUTS, model_id)
+    assert win.model.inputs == INPUTS and win.model.model_id == model_id
+    assert win.inputs_combo.currentData() == INPUTS
+    assert win.model_combo.currentData() == model_id
+    progress = []
+    worker = win.start_reconstruction(start=False)
+    worker.progress.connect(progress.append)
+    with qtbot.waitSignal(worker.finished, timeout=60000):
+        worker.start()
+    assert progress and progress[-1] == pytest.approx(1.0)
+    assert win.errors == []
+
+    # expected numbers: the engine itself on the same input (the CLI calls the same function)
+    rec = read_recording(samples / "ludb_3.hea")
+    exp = reconstruct(rec, model_id, INPUTS)
+    got = win.table_values()
+    assert len(got) == 12
+    for m in exp.metrics.leads:
+        role, r, rmse = got[m.lead]
+        assert role == m.role
+        assert r == pytest.approx(m.r, abs=1e-9)
+        assert rmse == pytest.approx(m.rmse_uv, abs=1e-6)
+    # the table's text shows the same numbers
+    texts = {win.table.item(i, 0).text(): win.table.item(i, 2).text() for i in range(12)}
+    exp_r = {m.lead: m.r for m in exp.metrics.leads}
+    assert texts["V1"] == f"{exp_r['V1']:.3f}"
+    # reconstructed-only median first, banner names inputs and model
+    summ = win.summary.text()
+    assert summ.index("Reconstructed leads only") < summ.index("all 12")
+    assert f"median R {exp.metrics.median_r(Role.RECONSTRUCTED):.3f}" in summ
+    card = exp.model
+    assert win.banner.text() == (f"RECONSTRUCTED ECG — measured: I, II, V2 — model {card.id} v{card.version} "
+                                 f"({ARCH_LABEL[card.architecture]})")
+    # side by side: a truth panel and a reconstruction panel; roles in words on the paper
+    assert sum(p.isVisible() for p in win.panels) == 2
+    recon_labels = win.panels[1].label_texts()
+    assert any(t.startswith("V1 (recon)") and "R " in t for t in recon_labels)
+    assert any(t.startswith("I (measured)") for t in recon_labels)
+    assert any(t.startswith("III (derived)") for t in recon_labels)
+    assert all("(recorded)" in t for t in win.panels[0].label_texts())
+    # overlay: one panel, the truth drawn beneath in grey
+    win.set_mode("overlay")
+    assert sum(p.isVisible() for p in win.panels) == 1
+
+
+def test_cancel_keeps_window_usable(qtbot, win, samples, model_id):
+    win.set_recording(long_three_lead(2.0), "synthetic 2 h")
+    assert win.model.model_id is not None
+    assert win.overview.isVisibleTo(win) and win.scrollbar.isVisibleTo(win)
+    worker = win.start_reconstruction(start=False)
+    # cancel as soon as the first chunk reports (direct: set in the worker thread, no race with the GUI)
+    worker.progress.connect(worker.cancel, Qt.ConnectionType.DirectConnection)
+    seen = []
+    worker.progress.connect(seen.append)
+    with qtbot.waitSignal(worker.cancelled, timeout=60000):
+        worker.start()
+    qtbot.waitUntil(lambda: not worker.is_running(), timeout=10000)
+    assert worker.outcome == "cancelled"
+    qtbot.waitUntil(lambda: not win.progress.isVisible(), timeout=5000)
+    assert not win.cancel_button.isVisible()
+    assert win.model.recon is None and win.errors == []
+    assert "cancelled" in win.msg_label.text().lower()
+    # still usable: page through, then open and reconstruct a real file
+    win.step_page(3)
+    assert win.model.page_start_s == pytest.approx(30.0)
+    assert win.open_path(samples / "ludb_3.hea")
+    win.choose(INPUTS, model_id)
+    run(qtbot, win)
+    assert win.model.recon is not None
+
+
+def test_cancel_button(qtbot, win, model_id):
+    win.set_recording(long_three_lead(1.0), "synthetic 1 h")
+    worker = win.start_reconstruction(start=False)
+    worker.progress.connect(lambda _f: win.cancel_button.click())
+    with qtbot.waitSignals([worker.done], timeout=60000):
+        worker.start()
+    assert worker.outcome in ("cancelled", "finished")  # finished only if every chunk beat the click
+    assert win.errors == []
+
+
+def test_bad_file_shows_error_and_window_survives(qtbot, win, samples, tmp_path):
+    junk = tmp_path / "junk.hea"
+    junk.write_bytes(b"\x00\xffnot a header\n" * 10)
+    assert not win.open_path(junk)
+    assert len(win.errors) == 1
+    msg = win.errors[0]
+    assert "junk.hea" in msg and "\n" not in msg
+    assert not win.open_path(tmp_path / "thing.xyz")
+    assert "unsupported file type" in win.errors[1]
+    assert win.model.recording is None
+    assert win.open_path(samples / "ludb_3.hea")
+    assert win.model.recording is not None and len(win.errors) == 2
+
+
+def test_worker_error_becomes_dialog(qtbot, win, samples, model_id):
+    rec = read_recording(samples / "ludb_3.hea")
+    sig = rec.signals.copy()
+    sig[rec.index("V2"), 100:200] = np.nan  # the model cannot bridge gaps: InputError in the worker
+    from dataclasses import replace
+
+    win.set_recording(replace(rec, signals=sig), "gappy")
+    win.choose(INPUTS, model_id)
+    worker = win.start_reconstruction(start=False)
+    with qtbot.waitSignal(worker.failed, timeout=60000) as blocker:
+        worker.start()
+    qtbot.waitUntil(lambda: win.errors != [], timeout=5000)
+    assert "missing samples" in blocker.args[0]
+    assert win.errors == [blocker.args[0]]
+    assert win.model.recon is None
+    qtbot.waitUntil(lambda: not win.progress.isVisible(), timeout=5000)
+    win.set_layout("6x2")  # still responsive
+
+
+def test_three_lead_file_says_no_ground_truth(qtbot, win, samples, model_id):
+    assert win.open_path(samples / "ludb_3_3lead.hea")
+    assert set(win.model.recording.leads) == set(INPUTS)
+    assert win.model.model_id is not None  # a default was chosen automatically
+    win.choose(INPUTS, model_id)
+    run(qtbot, win)
+    recon = win.model.recon
+    assert recon.truth is None and recon.metrics is None
+    assert "No ground truth" in win.summary.text()
+    vals = win.table_values()
+    assert all(r is None for _role, r, _u in vals.values())
+    recon_rows = [i for i in range(12) if win.table.item(i, 1).text() == "reconstructed"]
+    assert recon_rows and all(win.table.item(i, 2).text() == NO_TRUTH_TEXT for i in recon_rows)
+    assert sum(p.isVisible() for p in win.panels) == 1
+    labels = win.panels[0].label_texts()
+    assert any(t.startswith("V1 (recon)") and NO_TRUTH_TEXT in t for t in labels)
+    assert not any("R 0." in t or "R 1." in t for t in labels)
+
+
+def test_default_choice_prefers_i_ii_v2(win, samples):
+    assert win.open_path(samples / "ludb_3.hea")
+    assert set(win.model.inputs) == set(INPUTS)
+    card = win.model.zoo.get(win.model.model_id)
+    archs = {c.architecture for c in win.model.zoo.for_inputs(INPUTS)}
+    if "conv" in archs:
+        assert card.architecture == "conv"
+
+
+def test_settings_persist(qtbot, zoo, settings, win):
+    from ecgrecon.gui.mainwindow import MainWindow
+
+    win.set_layout("12x1")
+    win.set_speed(50.0)
+    win.set_gain(5.0)
+    win.set_order("cabrera")
+    win.set_filters(FilterSpec(baseline_hz=0.5, notch_hz=60.0, lowpass_hz=40.0))
+    win.set_calibration(1.25)
+    settings.sync()
+    w2 = MainWindow(ViewerModel(zoo=zoo), settings=settings, auto_reconstruct=False)
+    qtbot.addWidget(w2)
+    m = w2.model
+    assert (m.layout, m.speed_mm_s, m.gain_mm_mv, m.order) == ("12x1", 50.0, 5.0, "cabrera")
+    assert m.filters == FilterSpec(0.5, 60.0, 40.0)
+    assert w2.calibration == pytest.approx(1.25)
+    assert w2.f_notch60.isChecked() and not w2.f_notch50.isChecked()
+    assert w2.actions["layout_12x1"].isChecked()
+    w2.close()
+
+
+def test_true_size_and_calibration(win, samples):
+    win.open_path(samples / "ludb_3.hea")
+    scr = win.screen()
+    ppm = scr.physicalDotsPerInchX() / 25.4
+    assert win.px_per_mm() == pytest.approx(ppm)
+    geom = win.geometry_mm()
+    plot = win.panels[0].plot
+    assert plot.width() == round(geom.width_mm * ppm)
+    assert plot.height() == round(geom.height_mm * ppm)
+    from ecgrecon.gui.dialogs import new_calibration
+
+    f = new_calibration(1.0, 45.0)  # the 50 mm bar measured 45 mm: draw larger
+    win.set_calibration(f)
+    assert win.px_per_mm() == pytest.approx(ppm * 50 / 45)
+    assert plot.width() == round(geom.width_mm * ppm * 50 / 45)
+    assert "calibration ×1.111" in win.status_label.text()
+
+
+def test_shortcuts_defined_once(win):
+    from PySide6.QtGui import QKeySequence
+
+    from ecgrecon.gui.shortcuts import SHORTCUTS, help_html, help_rows
+
+    keys = [k for ks, _t, _h in SHORTCUTS.values() for k in ks]
+    assert len(keys) == len(set(keys)), "a key is bound twice"
+    assert len(help_rows()) == len(SHORTCUTS)
+    html = help_html()
+    for name, (ks, _text, tip) in SHORTCUTS.items():
+        assert [s.toString() for s in win.actions[name].shortcuts()] == [QKeySequence(k).toString() for k in ks]
+        assert tip in html
+    win.actions["layout_6x2"].trigger()
+    assert win.model.layout == "6x2"
+    win.actions["speed_next"].trigger()
+    assert win.model.speed_mm_s == 50.0
+    win.actions["gain_prev"].trigger()
+    assert win.model.gain_mm_mv == 5.0
+
+
+def test_paging_reuses_items_and_filters_named(qtbot, win, model_id):
+    win.set_recording(long_three_lead(0.05), "synthetic 3 min")  # 180 s
+    panel = win.panels[0]
+    items = dict(panel._traces)
+    win.actions["page_next"].trigger()
+    assert win.model.page_start_s == pytest.approx(10.0)
+    assert win.scrollbar.value() == 100
+    assert panel._traces == items  # same PlotDataItems, new data
+    xs, _ys = next(iter(items.values())).getData()
+    assert len(xs) <= 2 * int(panel.plot.width()) + 2  # min/max per pixel at most
+    win.actions["page_last"].trigger()
+    assert win.model.page_start_s == pytest.approx(170.0)
+    win.scrollbar.setValue(500)
+    assert win.model.page_start_s == pytest.approx(50.0)
+    spec = FilterSpec(baseline_hz=0.5, notch_hz=50.0, lowpass_hz=40.0)
+    win.set_filters(spec)
+    assert spec.describe() in win.status_label.text()
+    assert win.f_baseline.isChecked() and win.f_notch50.isChecked() and win.f_lowpass.isChecked()
+
+
+def test_grab_png(qtbot, win, samples, model_id, tmp_path):
+    win.open_path(samples / "ludb_3.hea")
+    win.choose(INPUTS, model_id)
+    run(qtbot, win)
+    out = tmp_path / "viewer.png"
+    assert win.grab().save(str(out))
+    assert out.stat().st_size > 10000
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ecgrecon.printing.pdf") is None, reason="printer not built")
+def test_export_pdf_and_preview(qtbot, win, samples, model_id, tmp_path):
+    win.open_path(samples / "ludb_3.hea")
+    win.choose(INPUTS, model_id)
+    run(qtbot, win)
+    out = win.write_pdf(str(tmp_path / "out.pdf"))
+    assert out is not None and out.exists() and out.read_bytes()[:4] == b"%PDF", win.errors
+    img = win.pdf_preview_image(win.model.recon, win.print_options(), 600)
+    assert not img.isNull() and img.width() == 600
+
+
+def test_no_display_exits_2(monkeypatch, capsys):
+    from ecgrecon.gui import app
+
+    for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(app.sys, "platform", "linux")
+    assert app.main([]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no display" in err[0]
