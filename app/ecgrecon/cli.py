@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from . import __version__
@@ -53,6 +54,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ecgrecon: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `ecgrecon info --json ... | head`: the reader went away; no traceback, and no
+        # second error when Python flushes stdout at exit
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 141  # 128 + SIGPIPE, as a shell reports it
     except MemoryError:
         print("ecgrecon: error: out of memory; crop the recording or use fewer leads", file=sys.stderr)
         return 2
