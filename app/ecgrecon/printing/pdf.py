@@ -532,6 +532,7 @@ class _Draw:
         f.setStyleHint(QFont.StyleHint.SansSerif)
         f.setPixelSize(max(1, int(round(size_mm * self.k))))
         f.setBold(bold)
+        f.setFeature(QFont.Tag("liga"), 0)  # no "fi" ligatures: the PDF's text stays searchable
         return f
 
     def text(self, x, y, s: str, size_mm: float, *, colour=INK, bold: bool = False, align: str = "left",
