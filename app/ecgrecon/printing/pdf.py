@@ -213,7 +213,7 @@ def _provenance(recon, rec: Recording) -> dict | None:
     if recon is not None:
         c = recon.model
         return {"measured": tuple(recon.inputs),
-                "model": f"{c.id} v{c.version} ({ARCH_LABEL.get(c.architecture, c.architecture)})"}
+                "model": f"{c.id} v{c.version}, {ARCH_LABEL.get(c.architecture, c.architecture)}"}
     if Role.RECONSTRUCTED not in rec.roles:
         return None
     prov = dict(rec.meta.provenance)
@@ -225,7 +225,7 @@ def _provenance(recon, rec: Recording) -> dict | None:
     if prov.get("model_version"):
         model += f" v{prov['model_version']}"
     if prov.get("architecture"):
-        model += f" ({ARCH_LABEL.get(prov['architecture'], prov['architecture'])})"
+        model += f", {ARCH_LABEL.get(prov['architecture'], prov['architecture'])}"
     measured = tuple(n for n, r in zip(rec.leads, rec.roles, strict=True) if r == Role.MEASURED)
     return {"measured": measured, "model": model}
 
@@ -396,7 +396,9 @@ class PrintJob:
         fr, m, r = self.frame, self.main.meta, self.recon
         x, y = MARGIN_MM, fr.header_y + 3.2
         geo = fr.geometry
-        table_w = 16.0 + 12 * 9.5 if (r is not None and r.metrics is not None) else 0.0
+        avail = fr.width_mm - 2 * MARGIN_MM
+        cw = float(np.clip((avail - 125.0) / 12, 6.5, 9.5))  # narrower columns on portrait pages
+        table_w = 16.0 + 12 * cw if (r is not None and r.metrics is not None) else 0.0
         left_w = fr.width_mm - 2 * MARGIN_MM - table_w - (4.0 if table_w else 0.0)
         rid = m.record_id or (Path(m.source).stem if m.source else "unnamed recording")
         patient = " · ".join(f"{k.capitalize()} {v}" for k, v in m.patient.items() if str(v).strip())
@@ -416,12 +418,11 @@ class PrintJob:
         src = Path(m.source).name if m.source else "(in memory)"
         d.text(x, y + 12.0, f"Source file: {src}", 2.6, colour=GREY, max_w=left_w)
         if table_w:
-            self._metrics_table(d, fr.width_mm - MARGIN_MM - table_w, fr.header_y + 0.5, table_w)
+            self._metrics_table(d, fr.width_mm - MARGIN_MM - table_w, fr.header_y + 0.5, table_w, cw)
 
-    def _metrics_table(self, d: _Draw, x: float, y: float, w: float) -> None:
+    def _metrics_table(self, d: _Draw, x: float, y: float, w: float, cw: float) -> None:
         r = self.recon
         ms = {mm.lead: mm for mm in r.metrics.leads}
-        cw = 9.5
         d.text(x, y + 2.6, "vs measured", 2.3, bold=True, colour=GREY)
         d.text(x, y + 6.2, "R", 2.5, bold=True)
         d.text(x, y + 9.8, "RMSE µV", 2.5, bold=True)
