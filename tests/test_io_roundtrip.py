@@ -195,3 +195,34 @@ def test_wfdb_write_is_atomic(samples, tmp_path, monkeypatch):
     with pytest.raises(Boom):
         write_recording(rec.crop(0, 2), out)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == old
+
+
+# -- lead names the formats cannot hold as they are -----------------------------------------
+
+def _named(*names):
+    from ecgrecon.recording import Recording
+
+    x = np.vstack([np.linspace(-1, 1, 50) * (k + 1) for k in range(len(names))])
+    return Recording(x, 500.0, names)
+
+
+def test_csv_lead_name_with_comma(tmp_path):
+    rec = _named("Foo, bar", "II", 'say "hi"')
+    back = read_recording(write_recording(rec, tmp_path / "c.csv"))
+    assert back.leads == rec.leads
+    assert _max_err(back, rec) <= 1e-6
+
+
+def test_edf_long_and_non_ascii_names(tmp_path):
+    rec = _named("A very long channel label here", "A very long channel label too", "Ableitung \u00fc", "II")
+    back = read_recording(write_recording(rec, tmp_path / "l.edf"))
+    assert back.leads == ("A very long chan", "A very long ch#1", "Ableitung u", "II")
+    assert _max_err(back, rec) <= 4.0 / 65535 * 2
+
+
+@pytest.mark.parametrize("stem", ["my rec", "rec.v2"])
+def test_wfdb_bad_record_name_refused(tmp_path, stem):
+    rec = _named("I", "II")
+    with pytest.raises(InputError, match="WFDB record name may hold only"):
+        write_recording(rec, tmp_path / f"{stem}.hea")
+    assert list(tmp_path.iterdir()) == []

@@ -7,6 +7,7 @@ with a one-line reason naming the file.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..errors import InputError
@@ -71,6 +72,8 @@ def write_recording(rec: Recording, path: str | Path, *, overwrite: bool = True,
             raise InputError("output exists; pass --force to replace it", t)
     if not p.parent.exists():
         raise InputError("output folder does not exist", p.parent)
+    if ext == ".hea" and not re.fullmatch(r"[\w\-]+", p.stem):
+        raise InputError("a WFDB record name may hold only letters, digits, '_' and '-' (no dots or spaces)", p)
     if ext == ".hea":
         write_wfdb(rec, p)
     elif ext == ".csv":

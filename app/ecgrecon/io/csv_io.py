@@ -106,7 +106,7 @@ def write_csv(rec: Recording, path: Path) -> None:
 
     def _write(tmp: Path) -> None:
         with tmp.open("w", newline="") as fh:
-            fh.write(",".join(header) + "\n")
+            csv.writer(fh, lineterminator="\n").writerow(header)  # quotes names holding commas
             np.savetxt(fh, data, delimiter=",", fmt=["%.9f"] + ["%.6f"] * len(rec.leads))
 
     atomic_write(path, _write)

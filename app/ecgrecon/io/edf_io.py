@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -89,7 +90,7 @@ def write_edf(rec: Recording, path: Path) -> None:
         if pad:
             annotations = [edfio.EdfAnnotation(0.0, None, f"{_LENGTH_TAG} {n}")]
     signals = []
-    for name, x in zip(rec.leads, rec.signals, strict=True):
+    for name, x in zip(_edf_labels(rec.leads), rec.signals, strict=True):
         x = np.nan_to_num(x.astype(np.float64))
         if pad:
             x = np.concatenate([x, np.full(pad, x[-1])])
@@ -103,6 +104,19 @@ def write_edf(rec: Recording, path: Path) -> None:
 
 
 _LENGTH_TAG = "ecgrecon-n-samples"
+
+
+def _edf_labels(leads: tuple[str, ...]) -> list[str]:
+    """EDF labels are at most 16 printable ASCII characters: transliterate, shorten, keep unique."""
+    out: list[str] = []
+    for k, name in enumerate(leads):
+        lab = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+        lab = "".join(c if c.isprintable() else "_" for c in lab).strip()[:16] or f"ch{k + 1}"
+        if lab in out:
+            tag = f"#{k}"
+            lab = lab[: 16 - len(tag)] + tag
+        out.append(lab)
+    return out
 
 
 def _fits(x: float) -> bool:
