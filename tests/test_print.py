@@ -245,6 +245,7 @@ def test_text_labels_model_and_banner(sample_pdf, recon):
     for lead in ("III", "aVR", "aVL", "aVF"):
         assert f"{lead} (derived)" in t
     assert "V2 (reconstructed)" not in t and "II (derived)" not in t.replace("III (derived)", "")
+    assert "Source file: ludb_3.hea" in t  # no "fi" ligature: searchable text
     assert "ludb_3" in t and "Age 53" in t and "500 Hz" in t and "10.0 s" in t
     assert "25 mm/s" in t and "10 mm/mV" in t and "no filters" in t and "baseline 0.5 Hz" in t
     assert "ecgrecon 0.1.0" in t and "Page 1/1" in t

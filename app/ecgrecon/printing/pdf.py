@@ -115,7 +115,7 @@ _APP = None
 
 
 def ensure_qt_app():
-    """The running QGuiApplication, or a new one (offscreen when there is no display)."""
+    """The running QGuiApplication, or a new one (offscreen platform on Linux/BSD unless QT_QPA_PLATFORM is set)."""
     global _APP
     from PySide6.QtGui import QGuiApplication
 
@@ -124,9 +124,10 @@ def ensure_qt_app():
         if not isinstance(app, QGuiApplication):
             raise EcgReconError("printing needs a QGuiApplication, but a plain QCoreApplication is running")
         return app
-    headless = sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
-                                                         or os.environ.get("WAYLAND_DISPLAY"))
-    if headless:
+    # Printing needs fonts, not a screen. On X11/Wayland systems a missing or stale DISPLAY would
+    # abort the process, so use the offscreen platform unless the user chose one; Windows and
+    # macOS native platforms work without a desktop session.
+    if sys.platform not in ("win32", "darwin"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     _APP = QGuiApplication(["ecgrecon"])
     return _APP
