@@ -126,7 +126,7 @@ def test_challenge_mat_written_by_wfdb(tmp_path, monkeypatch):
 
 def test_mat_without_header_is_refused(tmp_path):
     scipy.io.savemat(tmp_path / "lonely.mat", {"val": _challenge_values(2, 10)}, format="4")
-    with pytest.raises(InputError, match=r"lonely\.mat: .*needs its WFDB header"):
+    with pytest.raises(InputError, match=r"lonely\.mat: .*WFDB header \(\.hea\)"):
         read_recording(tmp_path / "lonely.mat")
 
 
