@@ -115,7 +115,7 @@ _APP = None
 
 
 def ensure_qt_app():
-    """The running QGuiApplication, or a new one (offscreen platform on Linux/BSD unless QT_QPA_PLATFORM is set)."""
+    """The running QGuiApplication, or a new QApplication (offscreen on Linux/BSD unless QT_QPA_PLATFORM is set)."""
     global _APP
     from PySide6.QtGui import QGuiApplication
 
@@ -129,7 +129,11 @@ def ensure_qt_app():
     # macOS native platforms work without a desktop session.
     if sys.platform not in ("win32", "darwin"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    _APP = QGuiApplication(["ecgrecon"])
+    try:  # a widgets application, so that a viewer (or pytest-qt) started later in the process can use it
+        from PySide6.QtWidgets import QApplication as _App
+    except ImportError:  # pragma: no cover - QtGui-only installs
+        _App = QGuiApplication
+    _APP = _App(["ecgrecon"])
     return _APP
 
 
