@@ -111,8 +111,10 @@ def load_card(card_path: str | Path, *, verify: bool = True) -> ModelCard:
 
 def _check_leads(card: ModelCard) -> None:
     need = set(card.reconstructed_leads())
-    # limb leads other than I/II come from I and II; the network must supply the rest
-    limb_from_i = {"III", "aVR", "aVL", "aVF"} if "II" in card.input_leads and "I" not in card.input_leads else set()
+    # limb leads other than I/II come from I and II (inputs or network outputs, e.g. a BSPM model that
+    # outputs I and II from bipolar torso leads); the network must supply the rest
+    have = set(card.input_leads) | set(card.output_leads)
+    limb_from_i = {"III", "aVR", "aVL", "aVF"} if {"I", "II"} <= have else set()
     if card.architecture == "ensemble":
         return
     missing = need - set(card.output_leads) - limb_from_i

@@ -25,8 +25,13 @@ __all__ = ["read_recording", "write_recording", "READ_FORMATS", "WRITE_FORMATS",
 
 
 def read_recording(path: str | Path, *, fs: float | None = None, units: str | None = None,
-                   trust_header_gains: bool = False) -> Recording:
-    """Read any supported file. ``fs``/``units`` are needed only for CSV without them."""
+                   trust_header_gains: bool = False, layout=None) -> Recording:
+    """Read any supported file. ``fs``/``units`` are needed only for CSV without them.
+
+    Body surface maps (see :mod:`ecgrecon.io.bspm_io`): a ``.mat`` with ``potvals``, or WFDB/CSV whose
+    channels are electrodes of ``layout`` (a name or file; detected when every channel is an electrode of
+    a known layout) give a Recording of the 12 derived leads with ``electrodes`` filled.
+    """
     p = Path(path)
     ext = p.suffix.lower()
     if ext == "" and p.with_suffix(".hea").exists():
@@ -41,14 +46,15 @@ def read_recording(path: str | Path, *, fs: float | None = None, units: str | No
     if ext == ".mat":
         from .mat_io import read_mat
 
-        return read_mat(p)
+        return read_mat(p, fs=fs, units=units, layout=layout)
     check_readable(p)
-    if ext == ".hea":
-        return read_wfdb(p, trust_header_gains=trust_header_gains)
+    if ext in (".hea", ".csv"):
+        from .bspm_io import maybe_bspm
+
+        rec = read_wfdb(p, trust_header_gains=trust_header_gains) if ext == ".hea" else read_csv(p, fs=fs, units=units)
+        return maybe_bspm(rec, layout, p)
     if ext == ".edf":
         return read_edf(p)
-    if ext == ".csv":
-        return read_csv(p, fs=fs, units=units)
     return read_npz(p)
 
 
