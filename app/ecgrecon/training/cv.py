@@ -69,8 +69,12 @@ def main(argv=None) -> None:
     ap.add_argument("--threads", type=int, default=1)
     for k, v in DEFAULT_RECIPE.items():
         ap.add_argument("--" + k.replace("_", "-"), type=type(v), default=None)
+    ap.add_argument("--table", action="store_true", help="print the table of all CV runs and exit")
     ap.add_argument("--model-kw", default="{}", help="JSON of model constructor overrides")
     a = ap.parse_args(argv)
+    if a.table:
+        print(table())
+        return
     torch.set_num_threads(a.threads)
     recipe = {k: getattr(a, k) for k in DEFAULT_RECIPE if getattr(a, k) is not None}
     folds = [int(x) for x in a.folds.split(",")] if a.folds else None
@@ -87,3 +91,22 @@ def main(argv=None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def table(cv_dir=None) -> str:
+    """Markdown table of every CV run in runs/cv (mean over folds at the best step)."""
+    from pathlib import Path
+
+    rows = ["| run | recipe | best step | CV median R | CV median RMSE µV | linear R | linear RMSE µV | "
+            "R at last step |", "|---|---|---|---|---|---|---|---|"]
+    for p in sorted(Path(cv_dir or REPO / "runs" / "cv").glob("*.json")):
+        res = json.loads(p.read_text())
+        if "summary" not in res:
+            continue
+        s = res["summary"]
+        diff = {k: v for k, v in res["recipe"].items() if DEFAULT_RECIPE.get(k) != v}
+        if res.get("model_kw"):
+            diff["model"] = res["model_kw"]
+        rows.append(f"| {p.stem} | {diff or 'default'} | {s['best_step']} | {s['best_r']:.4f} | {s['best_rmse']:.1f} | "
+                    f"{s['linear_r']:.4f} | {s['linear_rmse']:.1f} | {s['mean_r'][-1]:.4f} (step {s['steps'][-1]}) |")
+    return "\n".join(rows)
