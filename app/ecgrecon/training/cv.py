@@ -89,9 +89,6 @@ def main(argv=None) -> None:
     p.write_text(json.dumps(res, indent=1))
 
 
-if __name__ == "__main__":
-    main()
-
 
 def table(cv_dir=None) -> str:
     """Markdown table of every CV run in runs/cv (mean over folds at the best step)."""
@@ -110,3 +107,7 @@ def table(cv_dir=None) -> str:
         rows.append(f"| {p.stem} | {diff or 'default'} | {s['best_step']} | {s['best_r']:.4f} | {s['best_rmse']:.1f} | "
                     f"{s['linear_r']:.4f} | {s['linear_rmse']:.1f} | {s['mean_r'][-1]:.4f} (step {s['steps'][-1]}) |")
     return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    main()
