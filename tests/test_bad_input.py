@@ -288,3 +288,14 @@ def test_subprocess_bad_file(tmp_path):
     assert "Traceback" not in r.stderr
     lines = r.stderr.strip("\n").split("\n")
     assert lines == [f"ecgrecon: error: {p}: signal file broken.dat is truncated: holds 25 of 1000 samples"]
+
+
+def test_multi_segment_record_refused_clearly(capsys, tmp_path):
+    import wfdb
+
+    for s in ("seg1", "seg2"):
+        wfdb.wrsamp(s, fs=500, units=["mV"] * 2, sig_name=["I", "II"], d_signal=np.zeros((100, 2), np.int64),
+                    fmt=["16"] * 2, adc_gain=[1000.0] * 2, baseline=[0] * 2, write_dir=str(tmp_path))
+    p = tmp_path / "multi.hea"
+    p.write_text("multi/2 2 500 200\nseg1 100\nseg2 100\n")
+    assert_one_line_error(capsys, p, r"multi-segment WFDB records are not supported")

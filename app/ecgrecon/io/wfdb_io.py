@@ -16,7 +16,8 @@ from ..leads import einthoven_residual
 from ..recording import Meta, Recording, Role
 from .common import canonical_names, check_fs, check_size, unit_factor
 
-_BYTES_PER_SAMPLE = {"8": 1, "16": 2, "24": 3, "32": 4, "61": 2, "80": 1, "160": 2, "212": 1.5, "310": 4 / 3, "311": 4 / 3}
+_BYTES_PER_SAMPLE = {"8": 1, "16": 2, "24": 3, "32": 4, "61": 2, "80": 1, "160": 2, "212": 1.5,
+                     "310": 4 / 3, "311": 4 / 3}
 
 
 def _parse_header(path: Path):
@@ -32,6 +33,9 @@ def _parse_header(path: Path):
         raise InputError("not a WFDB header (first line must be 'name n_signals [fs [n_samples]]')", path)
     if int(parts[1]) == 0:
         raise InputError("header names zero signals", path)
+    if "/" in parts[0]:
+        raise InputError("multi-segment WFDB records are not supported; merge the segments into one record first",
+                         path)
     if len(parts) > 2:
         # wfdb silently falls back to 250 Hz on a rate it cannot parse ("-500", "abc")
         fs_txt = parts[2].split("/")[0]
