@@ -299,3 +299,31 @@ def test_multi_segment_record_refused_clearly(capsys, tmp_path):
     p = tmp_path / "multi.hea"
     p.write_text("multi/2 2 500 200\nseg1 100\nseg2 100\n")
     assert_one_line_error(capsys, p, r"multi-segment WFDB records are not supported")
+
+
+def test_huge_npz_refused_before_loading(capsys, tmp_path, monkeypatch):
+    """An .npz whose 'signals' header claims 12 x 100,000,000 samples is refused from the header alone."""
+    import io
+    import zipfile
+
+    head = io.BytesIO()
+    np.lib.format.write_array_header_1_0(head, {"descr": "<f4", "fortran_order": False, "shape": (12, 100_000_000)})
+    p = tmp_path / "huge.npz"
+    with zipfile.ZipFile(p, "w") as zf:
+        zf.writestr("signals.npy", head.getvalue() + b"\0" * 64)
+        for name, arr in (("fs", np.float64(500)), ("leads", np.array(["I"] * 12))):
+            b = io.BytesIO()
+            np.save(b, arr)
+            zf.writestr(f"{name}.npy", b.getvalue())
+
+    def no_load(*a, **k):
+        raise AssertionError("array data was read")
+
+    monkeypatch.setattr(np.lib.format, "read_array", no_load)
+    assert_one_line_error(capsys, p, r"recording too large to load \(4\.8 GB as float32")
+
+
+def test_npz_empty_units(capsys, tmp_path):
+    p = tmp_path / "units.npz"
+    np.savez(p, signals=np.zeros((1, 3)), fs=500.0, leads=np.array(["I"]), units=np.array([], dtype="<U2"))
+    assert_one_line_error(capsys, p, r"'units' must be one unit")

@@ -19,6 +19,9 @@ def read_npz(path: Path) -> Recording:
             key = "signals" if "signals" in keys else "data" if "data" in keys else None
             if key is None:
                 raise InputError(f"npz needs an array 'signals' (leads x samples); found {sorted(keys)}", path)
+            shape = _peek_shape(z, key)
+            if shape is not None and len(shape) == 2:
+                check_size(1, int(np.prod(shape, dtype=np.int64)), path)  # before loading it
             sig = np.asarray(z[key])
             if "fs" not in keys:
                 raise InputError("npz needs a scalar 'fs' (sampling rate)", path)
@@ -27,7 +30,10 @@ def read_npz(path: Path) -> Recording:
                 raise InputError(f"npz 'fs' must be one number, got {fs_arr.size} values", path)
             fs = check_fs(fs_arr[0], path)
             leads = [str(x) for x in np.asarray(z["leads"]).reshape(-1)] if "leads" in keys else None
-            units = str(np.asarray(z["units"]).reshape(-1)[0]) if "units" in keys else "mV"
+            u = np.asarray(z["units"]).reshape(-1) if "units" in keys else np.array(["mV"])
+            if u.size != 1:
+                raise InputError(f"npz 'units' must be one unit for all leads, got {u.size} values", path)
+            units = str(u[0])
     except InputError:
         raise
     except (ValueError, OSError, zipfile.BadZipFile) as e:
@@ -46,6 +52,22 @@ def read_npz(path: Path) -> Recording:
     sig[~np.isfinite(sig)] = np.nan  # +-inf is a missing sample, like NaN
     meta = Meta(record_id=path.stem, source=str(path), units_found=(units,) * len(leads))
     return Recording(sig.astype(np.float32), fs, canonical_names(leads, path), meta=meta)
+
+
+def _peek_shape(z, key: str) -> tuple[int, ...] | None:
+    """Shape of an array in the archive, read from its header without loading the data."""
+    try:
+        with z.zip.open(f"{key}.npy") as fh:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, _, _ = np.lib.format.read_array_header_1_0(fh)
+            elif version == (2, 0):
+                shape, _, _ = np.lib.format.read_array_header_2_0(fh)
+            else:
+                return None
+            return tuple(int(n) for n in shape)
+    except Exception:
+        return None  # let the normal load report what is wrong
 
 
 def write_npz(rec: Recording, path: Path) -> None:
