@@ -205,11 +205,12 @@ def test_csv_nan_values_are_kept_and_reported(capsys, tmp_path):
 
 def test_all_nan_csv(capsys, tmp_path):
     p = tmp_path / "allnan.csv"
-    p.write_text("I,II\nnan,nan\nnan,nan\nnan,nan\n")
+    p.write_text("I,II,III\nnan,nan,nan\nnan,nan,nan\nnan,nan,nan\n")
     rc, out, err = cli(capsys, "info", "--fs", "250", p)
     assert rc == 0 and err == ""
     assert "quality    I: 3 missing (NaN) samples" in out
-    assert "quality    II: 3 missing (NaN) samples" in out
+    assert "quality    III: 3 missing (NaN) samples" in out
+    assert "Einthoven" not in out  # nothing could be checked: no "0.0 uV" claim
 
 
 # -- huge files: refused from their size, fast -------------------------------------------------

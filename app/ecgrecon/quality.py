@@ -49,4 +49,7 @@ def einthoven_report(rec: Recording) -> float | None:
     """Max |III - (II - I)| in uV, or None when the three leads are not all there."""
     if not rec.has("I", "II", "III"):
         return None
-    return einthoven_residual(rec.lead("I"), rec.lead("II"), rec.lead("III")) * 1000.0
+    i, ii, iii = rec.lead("I"), rec.lead("II"), rec.lead("III")
+    if not np.any(np.isfinite(i) & np.isfinite(ii) & np.isfinite(iii)):
+        return None  # no instant with all three: nothing was checked, so claim nothing
+    return einthoven_residual(i, ii, iii) * 1000.0
