@@ -277,17 +277,18 @@ class ViewerModel:
         name = lead.lstrip("-")
         return next((m for m in self.recon.metrics.leads if m.lead == name), None)
 
-    def caption(self, lead: str, role: Role, with_metrics: bool = True) -> str:
+    def caption(self, lead: str, role: Role, with_metrics: bool = True, one_line: bool = False) -> str:
         """Lead label: "V1 (recon)" and, on a second line, R and RMSE (or "no ground truth")."""
         text = f"{lead} ({ROLE_SHORT[role]})"
+        sep = "  " if one_line else "\n"
         if not with_metrics or self.recon is None:
             return text
         if self.recon.truth is None:
-            return f"{text}\n{NO_TRUTH_TEXT}" if role == Role.RECONSTRUCTED else text
+            return f"{text}{sep}{NO_TRUTH_TEXT}" if role == Role.RECONSTRUCTED else text
         m = self.metric(lead)
         if m is None:
             return text
-        return f"{text}\nR {fmt_r(m.r)} · {fmt_uv(m.rmse_uv)} µV"
+        return f"{text}{sep}R {fmt_r(m.r)} · {fmt_uv(m.rmse_uv)} µV"
 
     def banner(self) -> str:
         if self.recording is None:

@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QPen
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ..papergrid import MAJOR_MM, MINOR_MM, PageGeometry, decimate_minmax
 from ..recording import Role
@@ -47,6 +47,7 @@ class PaperPanel(QWidget):
         f = self.title.font()
         f.setBold(True)
         self.title.setFont(f)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widen the sheet
         self.plot = pg.PlotWidget()
         self.plot.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         pi = self.plot.getPlotItem()
@@ -70,6 +71,7 @@ class PaperPanel(QWidget):
         self._major = pg.PlotDataItem(pen=pg.mkPen(MAJOR_COLOUR, width=1), connect="pairs")
         for it in (self._minor, self._major):
             it.setZValue(-10)
+            it.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # paint the paper once, not per frame
             self.plot.addItem(it)
         self._grid_key = None
         self._pulses: list[pg.PlotDataItem] = []
@@ -91,7 +93,7 @@ class PaperPanel(QWidget):
 
     def _label(self, i: int) -> pg.TextItem:
         while len(self._labels) <= i:
-            t = pg.TextItem(anchor=(0, 0))
+            t = pg.TextItem(anchor=(0, 0), fill=pg.mkBrush(255, 250, 250, 170))  # legible over traces
             t.setFont(self.label_font)
             t.setZValue(20)
             self.plot.addItem(t)
@@ -176,7 +178,8 @@ class PaperPanel(QWidget):
                 text, colour = f"{box.lead} (recorded)", TRUTH_COLOUR
             else:
                 role = rec.role(name)
-                text, colour = model.caption(box.lead, role, panel.captions), ROLE_COLOUR[role]
+                wide = box.width_mm >= 100.0  # 6x2, 12x1, rhythm strip: room for one line
+                text, colour = model.caption(box.lead, role, panel.captions, one_line=wide), ROLE_COLOUR[role]
             if box.rhythm:
                 text += "  — rhythm strip"
             lab.setText(text, color=QColor(colour))
@@ -195,6 +198,7 @@ class Overview(pg.PlotWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName("overview")
         self.setFixedHeight(70)
         pi = self.getPlotItem()
         pi.hideAxis("left")

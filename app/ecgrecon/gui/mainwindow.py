@@ -5,13 +5,13 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QColor
 from PySide6.QtWidgets import (
     QApplication,
+    QBoxLayout,
     QComboBox,
     QFileDialog,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QMainWindow,
@@ -43,6 +43,8 @@ PAGE_WIDTH_MM = 280.0
 PAGE_HEIGHT_MM = {"3x4": 160.0, "6x2": 180.0, "12x1": 240.0}
 MAX_RECENT = 8
 TICKS_PER_S = 10  # scrollbar resolution
+PANEL_MARGIN_PX = 4
+PANEL_GAP_PX = 12
 
 
 def default_settings() -> QSettings:
@@ -217,11 +219,12 @@ class MainWindow(QMainWindow):
         self.scroll.setWidgetResizable(False)
         self.scroll.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.sheet = QWidget()
-        self.sheet_layout = QHBoxLayout(self.sheet)
-        self.sheet_layout.setContentsMargins(4, 4, 4, 4)
-        self.sheet_layout.setSpacing(12)
+        self.sheet_layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self.sheet)
+        self.sheet_layout.setContentsMargins(*(PANEL_MARGIN_PX,) * 4)
+        self.sheet_layout.setSpacing(PANEL_GAP_PX)
         self.panels: list[PaperPanel] = []
         self.scroll.setWidget(self.sheet)
+        self.scroll.viewport().installEventFilter(self)  # refit when the splitter or window changes it
         split.addWidget(self.scroll)
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["Lead", "Role", "R", "RMSE µV"])
@@ -253,6 +256,9 @@ class MainWindow(QMainWindow):
         self._msg_timer = QTimer(self)
         self._msg_timer.setSingleShot(True)
         self._msg_timer.timeout.connect(self.msg_label.clear)
+        self._resize_timer = QTimer(self)
+        self._resize_timer.setSingleShot(True)
+        self._resize_timer.timeout.connect(self.refresh_page)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setMaximumWidth(220)
@@ -594,9 +600,36 @@ class MainWindow(QMainWindow):
         true = dpi / 25.4 * self.calibration
         if not self.fit_to_window:
             return true
+        return max(1.0, min(true, self._fit_scale()[0]))
+
+    def _fit_scale(self) -> tuple[float, bool]:
+        """Largest px/mm at which all panels fit the viewport, and whether they stack vertically for it."""
         n = max(1, len(self.model.panels()))
-        avail = self.scroll.viewport().width() - 8 - 12 * (n - 1)
-        return max(1.0, min(true, avail / (n * PAGE_WIDTH_MM)))
+        vw = self.scroll.viewport().width() - 2 * PANEL_MARGIN_PX - 6
+        vh = self.scroll.viewport().height() - 2 * PANEL_MARGIN_PX - 2
+        w_mm, h_mm = PAGE_WIDTH_MM, PAGE_HEIGHT_MM[self.model.layout]
+        title = self.panels[0].title.sizeHint().height() + 2 if self.panels else 22
+        side = min((vw - PANEL_GAP_PX * (n - 1)) / (n * w_mm), (vh - title) / h_mm)
+        stack = min(vw / w_mm, (vh - n * title - PANEL_GAP_PX * (n - 1)) / (n * h_mm))
+        return (stack, True) if n > 1 and stack > side * 1.05 else (side, False)
+
+    def _arrange(self) -> None:
+        """Two panels side by side, or one above the other when that shows them larger."""
+        pol = Qt.ScrollBarPolicy.ScrollBarAlwaysOff if self.fit_to_window else Qt.ScrollBarPolicy.ScrollBarAsNeeded
+        if self.scroll.horizontalScrollBarPolicy() != pol:  # fitted: the viewport must not depend on scrollbars
+            self.scroll.setHorizontalScrollBarPolicy(pol)
+            self.scroll.setVerticalScrollBarPolicy(pol)
+        if self.fit_to_window:
+            vertical = self._fit_scale()[1]
+        else:
+            n = max(1, len(self.model.panels()))
+            ppm = self.px_per_mm()
+            fits_side = n * PAGE_WIDTH_MM * ppm + PANEL_GAP_PX <= self.scroll.viewport().width()
+            fits_stack = n * PAGE_HEIGHT_MM[self.model.layout] * ppm + 60 <= self.scroll.viewport().height()
+            vertical = n > 1 and not fits_side and fits_stack
+        d = QBoxLayout.Direction.TopToBottom if vertical else QBoxLayout.Direction.LeftToRight
+        if self.sheet_layout.direction() != d:
+            self.sheet_layout.setDirection(d)
 
     def geometry_mm(self):
         return self.model.geometry(PAGE_WIDTH_MM, PAGE_HEIGHT_MM[self.model.layout])
@@ -631,6 +664,7 @@ class MainWindow(QMainWindow):
             p = PaperPanel()
             self.sheet_layout.addWidget(p, 0, Qt.AlignmentFlag.AlignTop)
             self.panels.append(p)
+        self._arrange()
         if panels:
             geom = self.geometry_mm()
             ppm = self.px_per_mm()
@@ -640,7 +674,12 @@ class MainWindow(QMainWindow):
             self.overview.set_page(geom.page_start_s, geom.page_start_s + geom.page_seconds)
         for p in self.panels[len(panels):]:
             p.hide()
-        self.sheet.adjustSize()
+        for p in self.panels:
+            p.layout().invalidate()
+            p.layout().activate()
+        self.sheet_layout.invalidate()
+        self.sheet_layout.activate()
+        self.sheet.resize(self.sheet.sizeHint())
         self._update_status()
 
     def _update_status(self) -> None:
@@ -678,6 +717,8 @@ class MainWindow(QMainWindow):
                 self.table.setItem(i, c, it)
         self.table.setSortingEnabled(True)
         self.table.resizeColumnsToContents()
+        need = sum(self.table.columnWidth(c) for c in range(4)) + 2 * self.table.frameWidth() + 24
+        self.table.setMinimumWidth(max(290, need))
 
     def table_values(self) -> dict[str, tuple[str, float | None, float | None]]:
         """{lead: (role, R, RMSE µV)} as the table holds them (full precision)."""
@@ -688,10 +729,10 @@ class MainWindow(QMainWindow):
                                                  getattr(u, "key", None))
         return out
 
-    def resizeEvent(self, ev) -> None:  # noqa: N802
-        super().resizeEvent(ev)
-        if self.fit_to_window and self.model.recording is not None:
-            QTimer.singleShot(0, self.refresh_page)
+    def eventFilter(self, obj, ev) -> bool:  # noqa: N802
+        if ev.type() == QEvent.Type.Resize and obj is self.scroll.viewport() and self.model.recording is not None:
+            self._resize_timer.start(0 if self.fit_to_window else 30)  # coalesce a drag-resize into one redraw
+        return False
 
     # ------------------------------------------------------------ dialogs
     def open_settings(self) -> None:
