@@ -307,3 +307,26 @@ def test_recording_rejects_inconsistent_shapes():
         Recording(np.zeros((2, 5)), 500, ("I", "I"))
     with pytest.raises(ValueError):
         Recording(np.zeros((1, 5)), 0, ("I",))
+
+
+def test_edf_polysomnography_keeps_voltages_only(tmp_path):
+    """SpO2 (%) at the ECG's rate must not make the whole file unreadable."""
+    import edfio
+
+    ecg = np.sin(np.arange(1000) / 10.0)
+    sigs = [edfio.EdfSignal(ecg * 800, sampling_frequency=100, label="ECG II", physical_dimension="uV",
+                            physical_range=(-1000, 1000)),
+            edfio.EdfSignal(np.full(1000, 97.0), sampling_frequency=100, label="SpO2", physical_dimension="%",
+                            physical_range=(0, 100)),
+            edfio.EdfSignal(ecg * 30, sampling_frequency=100, label="C3-A2", physical_dimension="uV",
+                            physical_range=(-50, 50))]
+    edfio.Edf(sigs, data_record_duration=1).write(tmp_path / "psg.edf")
+    rec = read_recording(tmp_path / "psg.edf")
+    assert rec.leads == ("II", "C3-A2")  # unknown voltage channels are kept under their own name
+    np.testing.assert_allclose(rec.lead("II"), ecg * 0.8, atol=2000 / 65535 / 1000 + 1e-6)
+    assert rec.meta.warnings == ("dropped channel 'SpO2': unit '%' is not a voltage",)
+    only = [edfio.EdfSignal(np.full(100, 97.0), sampling_frequency=1, label="SpO2", physical_dimension="%",
+                            physical_range=(0, 100))]
+    edfio.Edf(only, data_record_duration=1).write(tmp_path / "spo2.edf")
+    with pytest.raises(InputError, match=r"spo2\.edf: EDF file holds no voltage signals \(units '%'\)"):
+        read_recording(tmp_path / "spo2.edf")

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..recording import Meta, Recording
-from .common import atomic_write, canonical_names, check_fs, check_size, unit_factor
+from .common import UNIT_TO_MV, atomic_write, canonical_names, check_fs, check_size, unit_factor
 
 
 def read_edf(path: Path) -> Recording:
@@ -25,6 +25,15 @@ def read_edf(path: Path) -> Recording:
     sigs = [s for s in edf.signals if s.sampling_frequency > 0]
     if not sigs:
         raise InputError("EDF file holds no signals", path)
+    # Polysomnography files mix ECG with SpO2 (%), position, temperature...: keep the voltages.
+    volts = [s for s in sigs if (s.physical_dimension.strip() or "mV").lower() in UNIT_TO_MV]
+    if not volts:
+        found = sorted({s.physical_dimension.strip() for s in sigs})
+        raise InputError(f"EDF file holds no voltage signals (units {', '.join(map(repr, found))}); "
+                         "expected uV, mV or V", path)
+    not_volts = [f"dropped channel {s.label.strip()!r}: unit {s.physical_dimension.strip()!r} is not a voltage"
+                 for s in sigs if all(s is not v for v in volts)]
+    sigs = volts
     # Keep the channels at the most common rate (ECG leads share one); others are named.
     rate, _ = Counter(s.sampling_frequency for s in sigs).most_common(1)[0]
     keep = [s for s in sigs if s.sampling_frequency == rate]
@@ -42,7 +51,8 @@ def read_edf(path: Path) -> Recording:
         rows.append(np.asarray(s.data[:n], dtype=np.float64) * unit_factor(u, path, lab))
         units.append(u)
         labels.append(lab)
-    warnings = tuple(f"dropped channel {d!r}: sampling rate differs from {rate:g} Hz" for d in dropped)
+    warnings = tuple(not_volts) + tuple(f"dropped channel {d!r}: sampling rate differs from {rate:g} Hz"
+                                        for d in dropped)
     start = None
     try:
         start = datetime.combine(edf.startdate, edf.starttime)
