@@ -5,7 +5,8 @@
 Each sample is 10 s of a real 12-lead record pushed through the forward model
 (:mod:`ecgrecon.bspm_forward`) onto the 35-electrode layout bspm35. Every file
 says in its metadata that it is synthetic, from which record and by which model.
-The .mat holds exactly the samples the WFDB file holds (1 uV resolution), so
+The .mat (named ``*_potvals.mat``: a .mat beside a same-named .hea is read
+as WFDB) holds exactly the samples the WFDB file holds (1 uV resolution), so
 both read to identical Recordings.
 """
 
@@ -45,8 +46,9 @@ def main() -> None:
         b = replace(b, meta=replace(b.meta, record_id=name))
         hea = write_bspm_wfdb(b, OUT / f"{name}.hea")
         raw = read_wfdb(hea)  # channel values exactly as stored (1 uV steps), before re-referencing
-        write_bspm_mat(b, OUT / f"{name}.mat", potvals=raw.signals)
-        print(f"wrote {hea} and {name}.mat ({len(b.electrodes.names)} electrodes, {b.fs:g} Hz, {b.duration:g} s)")
+        write_bspm_mat(b, OUT / f"{name}_potvals.mat", potvals=raw.signals)
+        print(f"wrote {hea} and {name}_potvals.mat ({len(b.electrodes.names)} electrodes, {b.fs:g} Hz, "
+              f"{b.duration:g} s)")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ def add_parser(sub) -> None:
     p.add_argument("file", nargs="+")
     p.add_argument("--fs", type=float, help="sampling rate for CSV files without a time column")
     p.add_argument("--units", help="units of CSV columns without a unit (default mV)")
+    p.add_argument("--bspm-layout", help="electrode layout of a body surface map (name or .json; default: detect)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run)
 
@@ -38,11 +39,14 @@ def describe(rec: Recording) -> dict:
         "reader_warnings": list(rec.meta.warnings),
         "quality": [q.message for q in check_quality(rec)],
         "electrodes": None if rec.electrodes is None else list(rec.electrodes.names),
+        "electrode_reference": None if rec.electrodes is None else rec.electrodes.reference,
+        "electrode_layout": None if rec.electrodes is None else rec.electrodes.layout,
     }
 
 
 def run(args: argparse.Namespace) -> int:
-    infos = [describe(read_recording(f, fs=args.fs, units=args.units)) for f in args.file]
+    layout = getattr(args, "bspm_layout", None)
+    infos = [describe(read_recording(f, fs=args.fs, units=args.units, layout=layout)) for f in args.file]
     if args.json:
         print(json.dumps(infos[0] if len(infos) == 1 else infos, indent=2, ensure_ascii=False))
         return 0
@@ -50,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"{d['file']}")
         print(f"  record     {d['record_id']}")
         print(f"  leads      {d['n_leads']}: {' '.join(d['leads'])}")
+        if d["electrodes"]:
+            print(f"  electrodes {len(d['electrodes'])} (layout {d['electrode_layout']}, against "
+                  f"{d['electrode_reference']}); the 12 leads are derived from them")
         if any(r != "unknown" for r in d["roles"]):
             print("  roles      " + " ".join(f"{n}={r}" for n, r in zip(d["leads"], d["roles"], strict=True)))
         print(f"  rate       {d['fs_hz']:g} Hz")

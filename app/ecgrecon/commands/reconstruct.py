@@ -17,7 +17,10 @@ from ..modelcard import load_zoo
 def add_parser(sub) -> None:
     p = sub.add_parser("reconstruct", help="rebuild the 12-lead ECG from three leads")
     p.add_argument("input", nargs="+", help="one or more recordings")
-    p.add_argument("--inputs", help="the three measured leads, e.g. I,II,V2 (default: the model's)")
+    p.add_argument("--inputs", help="the three measured leads, e.g. I,II,V2, bipolar electrode pairs of a body "
+                   "surface map, e.g. E-S,A-S,A-I, or a configuration name (EASI) (default: the model's)")
+    p.add_argument("--bspm-layout", help="electrode layout of a body surface map input (name or .json; "
+                   "default: detected from the channel names)")
     p.add_argument("--arch", choices=["ensemble", "conv", "temporal", "linear"],
                    help="architecture (default: the configuration's default model)")
     p.add_argument("--model", help="model id (see `ecgrecon models`); overrides --inputs/--arch choice")
@@ -30,15 +33,13 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def parse_inputs(text: str | None) -> tuple[str, ...] | None:
+def parse_inputs(text: str | None, layout=None) -> tuple[str, ...] | None:
+    """Standard names are canonicalised (``i,ii,v2`` -> I, II, V2); ``E-S`` is electrode E minus S."""
     if not text:
         return None
-    from ..leads import canonical_lead
+    from ..bspm import parse_input_spec
 
-    leads = tuple(canonical_lead(x) for x in text.split(",") if x.strip())
-    if len(leads) != 3 or len(set(leads)) != 3:
-        raise InputError(f"--inputs needs three different leads, got {text!r}")
-    return leads
+    return parse_input_spec(text, layout)
 
 
 def choose_model(zoo, inputs: tuple[str, ...] | None, arch: str | None, model_id: str | None, leads):
@@ -127,9 +128,19 @@ def run(args: argparse.Namespace) -> int:
 
 def run_one(args: argparse.Namespace, src: str, out: Path) -> int:
     args = argparse.Namespace(**{**vars(args), "input": src, "output": str(out)})
-    rec = read_recording(args.input, fs=args.fs)
+    layout = getattr(args, "bspm_layout", None)
+    rec = read_recording(args.input, fs=args.fs, layout=layout)
     zoo = load_zoo()
-    card = choose_model(zoo, parse_inputs(args.inputs), args.arch, args.model, rec.leads)
+    inputs = parse_inputs(args.inputs, layout)
+    if rec.electrodes is not None:  # body surface map: derive the requested leads from the electrodes
+        from ..bspm import with_leads
+
+        rec = with_leads(rec, inputs or ())
+    card = choose_model(zoo, inputs, args.arch, args.model, rec.leads)
+    if rec.electrodes is not None:
+        from ..bspm import with_leads
+
+        rec = with_leads(rec, card.input_leads)
     show = sys.stderr.isatty() and rec.duration > 120
 
     def progress(f: float) -> None:
