@@ -441,3 +441,32 @@ def test_parse_filters():
     assert (f.baseline_hz, f.notch_hz, f.lowpass_hz) == (0.5, 60.0, 150.0)
     assert parse_filters("").is_identity() and parse_filters("none").is_identity()
     assert parse_filters("baseline0.67").baseline_hz == 0.67
+
+
+def test_header_shows_acquisition_time_and_patient(recon, tmp_path):
+    from datetime import datetime
+
+    res = recon.result
+    meta = replace(res.meta, start_time=datetime(2024, 5, 1, 8, 30, 5), patient={"age": "61", "sex": "F"})
+    r2 = replace(recon, result=replace(res, meta=meta))
+    t = text(read(write_pdf(r2, tmp_path / "h.pdf")).pages[0])
+    assert "2024-05-01 08:30:05" in t and "Age 61" in t and "Sex F" in t
+
+
+def test_gaps_short_recordings_and_page_start(tmp_path):
+    from ecgrecon.recording import Role
+
+    rec = read_recording(SAMPLES / "ludb_3.hea").with_roles(Role.MEASURED)
+    sig = rec.signals.copy()
+    sig[:, 1000:1200] = np.nan  # a gap: the pen lifts, nothing is drawn across it
+    gappy = replace(rec, signals=sig)
+    page = read(write_pdf(gappy, tmp_path / "gap.pdf")).pages[0]
+    widths = sorted(np.ptp(sp[:, 0]) for sp in of_colour(strokes(page), printing.INK) if len(sp) > 100)
+    assert widths[-1] == pytest.approx(3799 / 500 * 25, rel=0.005)  # rhythm strip after the gap (2.4-10 s)
+    assert any(w == pytest.approx(999 / 500 * 25, rel=0.005) for w in widths)  # and before it (0-2 s)
+    short = rec.crop(0, 3.0)
+    assert write_pdf(short, tmp_path / "short.pdf").exists()
+    t = text(read(write_pdf(rec, tmp_path / "late.pdf", PrintOptions(page_start_s=2.0))).pages[0])
+    assert "this page 2.0–10.0 s" in t
+    with pytest.raises(InputError, match="past the recording's end"):
+        write_pdf(rec, tmp_path / "none.pdf", PrintOptions(page_start_s=12.0))
