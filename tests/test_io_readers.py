@@ -330,3 +330,16 @@ def test_edf_polysomnography_keeps_voltages_only(tmp_path):
     edfio.Edf(only, data_record_duration=1).write(tmp_path / "spo2.edf")
     with pytest.raises(InputError, match=r"spo2\.edf: EDF file holds no voltage signals \(units '%'\)"):
         read_recording(tmp_path / "spo2.edf")
+
+
+def test_edf_plus_d_warns(samples, tmp_path):
+    rec = read_recording(samples / "ludb_3_3lead.hea").crop(0, 2.002)  # padded: written as EDF+C
+    p = write_recording(rec, tmp_path / "d.edf")
+    raw = bytearray(p.read_bytes())
+    assert raw[192:197] == b"EDF+C"
+    assert read_recording(p).meta.warnings == ()
+    raw[192:197] = b"EDF+D"
+    p.write_bytes(bytes(raw))
+    back = read_recording(p)
+    assert back.n_samples == rec.n_samples
+    assert len(back.meta.warnings) == 1 and back.meta.warnings[0].startswith("EDF+D file (discontinuous)")

@@ -53,6 +53,9 @@ def read_edf(path: Path) -> Recording:
         labels.append(lab)
     warnings = tuple(not_volts) + tuple(f"dropped channel {d!r}: sampling rate differs from {rate:g} Hz"
                                         for d in dropped)
+    if edf.reserved.strip().upper().startswith("EDF+D"):
+        warnings += ("EDF+D file (discontinuous): its data records were joined end to end, so times after "
+                     "the first gap are early",)
     start = None
     try:
         start = datetime.combine(edf.startdate, edf.starttime)
