@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QPen
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from ..papergrid import MAJOR_MM, MINOR_MM, PageGeometry, decimate_minmax
+from ..papergrid import MAJOR_MM, MINOR_MM, PageGeometry, decimate_minmax, lead_signal
 from ..recording import Role
 from ..viewmodel import ROLE_COLOUR, TRUTH_COLOUR, TRUTH_UNDER_COLOUR, Panel, ViewerModel
 
@@ -137,9 +137,7 @@ class PaperPanel(QWidget):
                 name = box.lead.lstrip("-")
                 if name not in rec.leads:
                     continue
-                y = data.lead(name)
-                if box.lead.startswith("-"):
-                    y = -y
+                y = lead_signal(data.signals, box.lead)  # "-aVR" is aVR inverted (Cabrera)
                 i0 = max(0, int(round((box.t0_s - data.t0_s) * data.fs)))
                 i1 = min(y.size, int(round((box.t1_s - data.t0_s) * data.fs)) + 1)
                 it = self._item((li, bi))
@@ -216,7 +214,11 @@ class Overview(pg.PlotWidget):
         self.addItem(self.region)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
 
-    def set_signal(self, y: np.ndarray, fs: float) -> None:
+    def set_signal(self, y: np.ndarray, fs: float, owner: object = None, lead: str = "") -> None:
+        """``owner``/``lead`` identify the signal: the same lead of the same recording is not decimated again."""
+        if owner is not None and getattr(self, "_owner", None) is owner and self._lead == lead:
+            return
+        self._owner, self._lead = owner, lead
         pos, vals = decimate_minmax(np.nan_to_num(np.asarray(y, np.float32)), 1500)
         self.curve.setData(pos / fs, vals)
         dur = y.size / fs

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from ..conditioning import FilterSpec
 from ..errors import EcgReconError
 from ..io import READ_FORMATS
+from ..leads import STANDARD_12
 from ..papergrid import GAINS_MM_MV, LAYOUTS, SPEEDS_MM_S
 from ..recording import Role
 from ..viewmodel import NO_TRUTH_TEXT, ROLE_COLOUR, ViewerModel, fmt_r, fmt_uv
@@ -154,6 +155,15 @@ class MainWindow(QMainWindow):
         m_gain.addActions([a["gain_next"], a["gain_prev"]])
         m_view.addSeparator()
         m_view.addActions([a["order_toggle"], a["mode_toggle"], a["fit_toggle"]])
+        m_rhythm = m_view.addMenu("&Rhythm strip lead (3×4)")
+        self.rhythm_group = QActionGroup(self)
+        self.rhythm_actions: dict[str, QAction] = {}
+        for lead in STANDARD_12:
+            act = QAction(lead, self, checkable=True)
+            act.triggered.connect(lambda _c=False, lead=lead: self.set_rhythm_lead(lead))
+            self.rhythm_group.addAction(act)
+            m_rhythm.addAction(act)
+            self.rhythm_actions[lead] = act
         m_view.addSeparator()
         m_view.addActions([a["page_prev"], a["page_next"], a["page_first"], a["page_last"]])
 
@@ -285,6 +295,8 @@ class MainWindow(QMainWindow):
         m.speed_mm_s = sp if sp in SPEEDS_MM_S else 25.0
         g = float(s.value("gain", m.gain_mm_mv, type=float))
         m.gain_mm_mv = g if g in GAINS_MM_MV else 10.0
+        if s.value("rhythm_lead", m.rhythm_lead) in STANDARD_12:
+            m.rhythm_lead = s.value("rhythm_lead", m.rhythm_lead)
         notch = float(s.value("filters/notch", 0.0, type=float))
         m.filters = FilterSpec(baseline_hz=0.5 if s.value("filters/baseline", False, type=bool) else None,
                                notch_hz=notch if notch in (50.0, 60.0) else None,
@@ -297,6 +309,7 @@ class MainWindow(QMainWindow):
         s.setValue("mode", m.mode)
         s.setValue("speed", m.speed_mm_s)
         s.setValue("gain", m.gain_mm_mv)
+        s.setValue("rhythm_lead", m.rhythm_lead)
         s.setValue("filters/baseline", bool(m.filters.baseline_hz))
         s.setValue("filters/notch", float(m.filters.notch_hz or 0.0))
         s.setValue("filters/lowpass", bool(m.filters.lowpass_hz))
@@ -308,6 +321,7 @@ class MainWindow(QMainWindow):
         self.layout_combo.setCurrentText(m.layout)
         self.speed_actions[m.speed_mm_s].setChecked(True)
         self.gain_actions[m.gain_mm_mv].setChecked(True)
+        self.rhythm_actions[m.rhythm_lead].setChecked(True)
         a["order_toggle"].setChecked(m.order == "cabrera")
         a["mode_toggle"].setChecked(m.mode == "overlay")
         a["fit_toggle"].setChecked(self.fit_to_window)
@@ -452,7 +466,7 @@ class MainWindow(QMainWindow):
             self.show_error(str(e))
             return None
         self._drop_worker()
-        w = ReconstructionWorker(req, self)
+        w = ReconstructionWorker(req, self, zoo=self.model.zoo)
         w.progress.connect(self._on_progress)
         w.finished.connect(self._on_finished)
         w.failed.connect(self._on_failed)
@@ -528,6 +542,12 @@ class MainWindow(QMainWindow):
 
     def set_mode(self, mode: str) -> None:
         self.model.set_mode(mode)
+        self._view_changed()
+
+    def set_rhythm_lead(self, lead: str) -> None:
+        if lead not in STANDARD_12:
+            raise ValueError(f"rhythm lead must be one of {STANDARD_12}")
+        self.model.rhythm_lead = lead
         self._view_changed()
 
     def set_speed(self, v: float) -> None:
@@ -642,6 +662,9 @@ class MainWindow(QMainWindow):
             head, tail = text.split("   (all 12", 1)
             text = f"<b>{head}</b>&nbsp;&nbsp;&nbsp;<span style='color:#555'>(all 12{tail}</span>"
         self.summary.setText(text)
+        notes = m.recon.notes if m.recon is not None else ()
+        self.summary.setToolTip("\n".join(notes))
+        self.table.setToolTip("\n".join(notes) or "R and RMSE need the recording's own 12 leads")
         self.summary.setVisible(bool(self.summary.text()))
         self._fill_table()
         rec = m.truth if m.truth is not None else (m.recon.result if m.recon else None)
@@ -652,7 +675,7 @@ class MainWindow(QMainWindow):
         if long_rec:
             src = m.recon.result if m.recon is not None else m.recording
             lead = m.rhythm_lead if m.rhythm_lead in src.leads else src.leads[0]
-            self.overview.set_signal(src.lead(lead), src.fs)
+            self.overview.set_signal(src.lead(lead), src.fs, src, lead)
         del rec
         self._sync_scrollbar()
         self.refresh_page()
@@ -728,6 +751,13 @@ class MainWindow(QMainWindow):
             out[self.table.item(i, 0).text()] = (self.table.item(i, 1).text(), getattr(r, "key", None),
                                                  getattr(u, "key", None))
         return out
+
+    def showEvent(self, ev) -> None:  # noqa: N802
+        super().showEvent(ev)
+        wh = self.windowHandle()
+        if wh is not None and not getattr(self, "_screen_hooked", False):
+            wh.screenChanged.connect(lambda _s: self.refresh_page())  # another monitor, another DPI
+            self._screen_hooked = True
 
     def eventFilter(self, obj, ev) -> bool:  # noqa: N802
         if ev.type() == QEvent.Type.Resize and obj is self.scroll.viewport() and self.model.recording is not None:

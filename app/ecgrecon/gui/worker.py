@@ -35,9 +35,10 @@ class ReconstructionWorker(QObject):
     cancelled = Signal()
     done = Signal()
 
-    def __init__(self, request: ReconstructionRequest, parent: QObject | None = None) -> None:
+    def __init__(self, request: ReconstructionRequest, parent: QObject | None = None, *, zoo=None) -> None:
         super().__init__(parent)
         self.request = request
+        self.zoo = zoo  # the zoo the model id refers to (default: the process-wide one)
         self._cancel = False
         self._thread = _Runner(self)
         self.outcome: str | None = None  # "finished" | "failed" | "cancelled" once known
@@ -61,7 +62,7 @@ class ReconstructionWorker(QObject):
     def _run(self) -> None:
         req = self.request
         try:
-            result = reconstruct(req.recording, req.model_id, req.inputs, threads=req.threads,
+            result = reconstruct(req.recording, req.model_id, req.inputs, zoo=self.zoo, threads=req.threads,
                                  chunk_seconds=req.chunk_seconds, progress=self.progress.emit,
                                  cancel=lambda: self._cancel)
         except Cancelled:
