@@ -511,7 +511,9 @@ class _Draw:
             else:
                 path.moveTo(a, b)
                 down = True
-        self.p.setPen(self._pen(colour, width_mm))
+        pen = self._pen(colour, width_mm)
+        pen.setWidthF(max(pen.widthF(), 1.0))  # low-resolution previews: traces at least one pixel wide
+        self.p.setPen(pen)
         self.p.setBrush(Qt.BrushStyle.NoBrush)
         self.p.drawPath(path)
 
