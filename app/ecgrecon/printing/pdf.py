@@ -211,6 +211,7 @@ class _Page:
     rec: Recording  # the traces (windowed + filtered)
     t_off: float  # recording time of rec's first sample
     under: Recording | None = None  # overlay: measured truth beneath
+    under_t_off: float = 0.0
 
 
 def _provenance(recon, rec: Recording) -> dict | None:
@@ -268,7 +269,7 @@ class PrintJob:
                 if opts.truth_page == "separate":
                     self.pages.append(_Page("truth", t, t_off))
                 else:
-                    self.pages.append(_Page("overlay", rec, off, under=t))
+                    self.pages.append(_Page("overlay", rec, off, under=t, under_t_off=t_off))
         self.printed_at = datetime.now(UTC)
 
     @property
@@ -317,7 +318,7 @@ class PrintJob:
                 d.line(gx + box.x_mm, gy + box.baseline_mm - 3, gx + box.x_mm, gy + box.baseline_mm + 3, INK,
                        TRACE_W_MM)
             if pg.under is not None:
-                self._trace(d, gx, gy, box, pg.under, pg.t_off, name, TRUTH_UNDER, spec, TRACE_W_MM * 1.6)
+                self._trace(d, gx, gy, box, pg.under, pg.under_t_off, name, TRUTH_UNDER, spec, TRACE_W_MM * 1.6)
             present = base in pg.rec.leads
             role = pg.rec.role(base) if present else None
             colour = RECON_INK if role == Role.RECONSTRUCTED else INK
