@@ -343,3 +343,26 @@ def test_edf_plus_d_warns(samples, tmp_path):
     back = read_recording(p)
     assert back.n_samples == rec.n_samples
     assert len(back.meta.warnings) == 1 and back.meta.warnings[0].startswith("EDF+D file (discontinuous)")
+
+
+def test_csv_decimal_comma_with_semicolons(tmp_path):
+    p = tmp_path / "eu.csv"
+    p.write_text("time (ms);I;II\n0;0,1;-0,2\n2;0,15;0,25\n4;0,3;0,4\n")
+    rec = read_recording(p)
+    assert rec.fs == 500.0 and rec.leads == ("I", "II")
+    np.testing.assert_allclose(rec.signals, [[0.1, 0.15, 0.3], [-0.2, 0.25, 0.4]], atol=1e-7)
+
+
+def test_csv_windows_encodings(tmp_path):
+    text = "time_s\tII (\u00b5V)\tV1\n0\t1000\t0,5\n0,004\t-250\t1\n"
+    for enc in ("cp1252", "utf-16"):
+        p = tmp_path / f"{enc}.csv"
+        p.write_bytes(text.encode(enc))
+        rec = read_recording(p)
+        assert rec.leads == ("II", "V1") and rec.fs == 250.0, enc
+        assert rec.meta.units_found == ("\u00b5V", "mV"), enc
+        np.testing.assert_allclose(rec.signals, [[1.0, -0.25], [0.5, 1.0]], atol=1e-7)
+    p = tmp_path / "binary.csv"
+    p.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(InputError, match=r"binary\.csv: CSV is neither UTF-8 nor Windows-1252 text"):
+        read_recording(p, fs=500)

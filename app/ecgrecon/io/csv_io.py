@@ -23,34 +23,20 @@ def read_csv(path: Path, *, fs: float | None = None, units: str | None = None) -
     if size > CSV_MAX_BYTES:
         raise InputError(f"CSV file is {size / 1e9:.1f} GB, over the {CSV_MAX_BYTES / 1e9:.0f} GB limit; "
                          "convert it to WFDB or EDF first", path)
+    with path.open("rb") as fh:
+        bom = fh.read(2)
+    first = "utf-16" if bom in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"  # Excel "Unicode text" is UTF-16
     try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            sample = fh.read(4096)
-            fh.seek(0)
-            try:
-                dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-            except csv.Error:
-                dialect = csv.excel
-            rows = csv.reader(fh, dialect)
-            header = next(rows, None)
-            if not header or not any(h.strip() for h in header):
-                raise InputError("CSV has no header row of lead names", path)
-            header = [h.strip() for h in header]
-            if all(_is_number(h) for h in header):
-                raise InputError("CSV first row holds numbers; it must name the leads (e.g. I,II,V1)", path)
-            values = []
-            for lineno, row in enumerate(rows, start=2):
-                if not row or all(not c.strip() for c in row):
-                    continue
-                if len(row) != len(header):
-                    raise InputError(f"ragged CSV: line {lineno} has {len(row)} fields, header has {len(header)}", path)
-                try:
-                    values.append([float(c) for c in row])
-                except ValueError:
-                    bad = next(c for c in row if not _is_number(c))
-                    raise InputError(f"line {lineno}: {bad!r} is not a number", path) from None
+        header, values = _parse(path, first)
+    except csv.Error as e:
+        raise InputError(f"not a readable CSV ({' '.join(str(e).split())[:120]})", path) from None
     except UnicodeDecodeError:
-        raise InputError("CSV is not UTF-8 text", path) from None
+        try:  # spreadsheet exports on Windows: "II (\xb5V)" in cp1252
+            header, values = _parse(path, "cp1252")
+        except csv.Error as e:
+            raise InputError(f"not a readable CSV ({' '.join(str(e).split())[:120]})", path) from None
+        except UnicodeDecodeError:
+            raise InputError("CSV is neither UTF-8 nor Windows-1252 text", path) from None
     if not values:
         raise InputError("CSV has a header but no samples", path)
     data = np.asarray(values, dtype=np.float64)
@@ -97,6 +83,39 @@ def read_csv(path: Path, *, fs: float | None = None, units: str | None = None) -
     sig[~np.isfinite(sig)] = np.nan  # "inf" in a cell is a missing sample, like "NaN"
     meta = Meta(record_id=path.stem, source=str(path), units_found=tuple(found_units))
     return Recording(sig, fs, canonical_names(names, path), meta=meta)
+
+
+def _parse(path: Path, encoding: str) -> tuple[list[str], list[list[float]]]:
+    with path.open(newline="", encoding=encoding) as fh:
+        sample = fh.read(4096)
+        fh.seek(0)
+        try:
+            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        # with ';' or tab between fields a comma can only be a decimal comma (0,25)
+        decimal_comma = dialect.delimiter in (";", "\t")
+        rows = csv.reader(fh, dialect)
+        header = next(rows, None)
+        if not header or not any(h.strip() for h in header):
+            raise InputError("CSV has no header row of lead names", path)
+        header = [h.strip() for h in header]
+        if all(_is_number(h) for h in header):
+            raise InputError("CSV first row holds numbers; it must name the leads (e.g. I,II,V1)", path)
+        values = []
+        for lineno, row in enumerate(rows, start=2):
+            if not row or all(not c.strip() for c in row):
+                continue
+            if len(row) != len(header):
+                raise InputError(f"ragged CSV: line {lineno} has {len(row)} fields, header has {len(header)}", path)
+            if decimal_comma:
+                row = [c.replace(",", ".") for c in row]
+            try:
+                values.append([float(c) for c in row])
+            except ValueError:
+                bad = next(c for c in row if not _is_number(c))
+                raise InputError(f"line {lineno}: {bad!r} is not a number", path) from None
+    return header, values
 
 
 def write_csv(rec: Recording, path: Path) -> None:
