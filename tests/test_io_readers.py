@@ -366,3 +366,15 @@ def test_csv_windows_encodings(tmp_path):
     p.write_bytes(bytes(range(256)) * 4)
     with pytest.raises(InputError, match=r"binary\.csv: CSV is neither UTF-8 nor Windows-1252 text"):
         read_recording(p, fs=500)
+
+
+def test_wfdb_microvolt_units_and_baseline(tmp_path):
+    d = np.array([[100, 2000], [-300, 2500], [0, 1500]], dtype=np.int64)  # samples x channels
+    wfdb.wrsamp("uv", fs=250, units=["uV", "mV"], sig_name=["V1", "II"], d_signal=d, fmt=["16", "16"],
+                adc_gain=[2.0, 1000.0], baseline=[0, 2000], write_dir=str(tmp_path))
+    rec = read_recording(tmp_path / "uv.hea")
+    assert rec.meta.units_found == ("uV", "mV")
+    # V1: d / 2 adu per uV -> uV -> mV; II: (d - 2000) / 1000
+    np.testing.assert_allclose(rec.lead("V1"), [0.05, -0.15, 0.0], atol=1e-7)
+    np.testing.assert_allclose(rec.lead("II"), [0.0, 0.5, -0.5], atol=1e-7)
+    assert rec.meta.warnings == ()
