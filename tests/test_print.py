@@ -418,9 +418,10 @@ def test_cli_batch_outdir(model_id, tmp_path, capsys):
 
 def test_cli_measured(tmp_path):
     out = tmp_path / "m.pdf"
-    assert main(["print", str(SAMPLES / "ludb_3.hea"), "--measured", "-o", str(out), "--order", "cabrera"]) == 0
+    assert main(["print", str(SAMPLES / "ludb_3.hea"), "--measured", "-o", str(out), "--order", "cabrera",
+                 "--rhythm-lead", "v5"]) == 0
     t = text(read(out).pages[0])
-    assert "RECONSTRUCTED" not in t and "(reconstructed)" not in t and "-aVR" in t
+    assert "RECONSTRUCTED" not in t and "(reconstructed)" not in t and "-aVR" in t and "V5 rhythm" in t
 
 
 def test_cli_errors(tmp_path, capsys):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..conditioning import FilterSpec
 from ..errors import EcgReconError, InputError
+from ..leads import canonical_lead
 from ..papergrid import LAYOUTS, ORDERS
 from ..recording import Role
 
@@ -96,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     if args.measured and (args.inputs or args.model or args.arch):
         raise InputError("--measured prints the file as it is; it takes no --inputs, --model or --arch")
     opts = PrintOptions(layout=args.layout, order=args.order, paper=args.paper, landscape=not args.portrait,
-                        speed=args.speed, gain=args.gain, rhythm_lead=args.rhythm_lead,
+                        speed=args.speed, gain=args.gain, rhythm_lead=canonical_lead(args.rhythm_lead),
                         filters=parse_filters(args.filters), truth_page=args.truth_page, page_start_s=args.start)
     pairs = _targets(args)
     failed = 0
