@@ -160,7 +160,9 @@ class ModelZoo:
 
     @classmethod
     def discover(cls, extra_dirs: list[Path] | tuple[Path, ...] = (), *, verify: bool = True) -> ModelZoo:
-        dirs = [models_dir(), *user_model_dirs(), *map(Path, extra_dirs)]
+        # models/bspm: body-surface-map configurations (ecgrecon.training.bspm_zoo), kept apart from the
+        # 12-lead zoo and its report
+        dirs = [models_dir(), models_dir() / "bspm", *user_model_dirs(), *map(Path, extra_dirs)]
         cards, problems = [], []
         for d in dirs:
             if not d.is_dir():
