@@ -226,3 +226,25 @@ def test_wfdb_bad_record_name_refused(tmp_path, stem):
     with pytest.raises(InputError, match="WFDB record name may hold only"):
         write_recording(rec, tmp_path / f"{stem}.hea")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("values, tol", [
+    ([50.0, -40.0, 0.001], 0.5 / 640),  # past 32 mV: gain 640/mV
+    ([1e6, 0.0, -3e5], 0.5 / 0.032),  # absurd range (uV written as mV): gain below 1, nothing clipped
+    ([33.3, -1.0, 0.2], 0.5 / 960.961),
+])
+def test_wfdb_wide_range_not_clipped(tmp_path, values, tol):
+    from ecgrecon.recording import Recording
+
+    rec = Recording(np.array([values], np.float32), 500.0, ("II",))
+    back = read_recording(write_recording(rec, tmp_path / "wide.hea"))
+    np.testing.assert_allclose(back.signals, rec.signals, atol=tol * 1.0001, rtol=1e-6)
+
+
+def test_wfdb_inf_becomes_missing_not_zero_gain(tmp_path):
+    from ecgrecon.recording import Recording
+
+    rec = Recording(np.array([[np.inf, 0.5, -np.inf, -0.25]], np.float32), 500.0, ("II",))
+    back = read_recording(write_recording(rec, tmp_path / "inf.hea"))
+    assert np.isnan(back.signals[0, [0, 2]]).all()
+    np.testing.assert_allclose(back.signals[0, [1, 3]], [0.5, -0.25], atol=1e-6)

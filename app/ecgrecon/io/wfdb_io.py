@@ -191,10 +191,12 @@ def write_wfdb(rec: Recording, path: Path) -> None:
     import wfdb
 
     name = path.stem
-    sig = np.nan_to_num(rec.signals.astype(np.float64), nan=0.0)
-    peak = float(np.max(np.abs(sig))) if sig.size else 0.0
-    gain = 1000.0 if peak < 32.0 else float(np.floor(32000.0 / peak))
-    gain = max(gain, 1.0)
+    sig = rec.signals.astype(np.float64)
+    finite = np.abs(sig[np.isfinite(sig)])
+    peak = float(finite.max()) if finite.size else 0.0
+    # 1000/mV (1 uV steps) when int16 holds the range; else the largest gain that does, which
+    # may be below 1 for absurd ranges (a gain floored at 1 clipped everything past 32.7 V)
+    gain = 1000.0 if peak < 32.0 else float(f"{32000.0 / peak:.6g}")
     d = np.round(rec.signals.astype(np.float64) * gain)
     d[~np.isfinite(d)] = -32768
     d = np.clip(d, -32768, 32767).astype(np.int16)
