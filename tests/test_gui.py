@@ -391,3 +391,23 @@ def test_rhythm_lead_and_cabrera(qtbot, win, samples):
     assert any(t.startswith("V5") and "rhythm" in t for t in labels)
     assert any(t.startswith("-aVR") for t in labels)
     assert win.settings.value("rhythm_lead") == "V5"
+
+
+def test_screenshot_entry_point(qtbot, zoo, tmp_path, samples):
+    from ecgrecon.gui import app
+
+    out = tmp_path / "shot.png"
+    rc = app.main([str(samples / "ludb_3.hea"), "--screenshot", str(out), "--layout", "6x2", "--mode", "overlay",
+                   "--size", "900x700", "--fit"])
+    assert rc == 0 and out.stat().st_size > 5000
+    from PySide6.QtGui import QImage
+
+    assert QImage(str(out)).width() == 900
+
+
+def test_viewmodel_is_qt_free():
+    import subprocess
+
+    code = "import sys, ecgrecon.viewmodel; print(any(m.startswith(('PySide6', 'pyqtgraph')) for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

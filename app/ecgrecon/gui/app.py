@@ -44,9 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.screenshot:
             os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen
         else:
-            print("ecgrecon-viewer: error: no display available (DISPLAY/WAYLAND_DISPLAY unset); "
-                  "set QT_QPA_PLATFORM=offscreen for --screenshot, or use `ecgrecon` on the command line",
-                  file=sys.stderr)
+            print("ecgrecon-viewer: error: no display available (DISPLAY and WAYLAND_DISPLAY are unset); "
+                  "use --screenshot OUT.png, or the `ecgrecon` command line", file=sys.stderr)
             return 2
 
     from PySide6.QtCore import QSettings
@@ -94,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
                 win.start_reconstruction()
     if args.screenshot:
         return _screenshot(app, win, args)
+    if args.page_start:
+        win.goto(args.page_start)
     return app.exec()
 
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QScrollBar,
+    QSizePolicy,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -222,6 +223,7 @@ class MainWindow(QMainWindow):
         self.summary.setObjectName("summary")
         self.summary.setStyleSheet("QLabel#summary { font-size: 12pt; padding: 2px; }")
         self.summary.setWordWrap(True)
+        self.banner.setWordWrap(True)
         v.addWidget(self.summary)
 
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -259,6 +261,7 @@ class MainWindow(QMainWindow):
 
         sb = self.statusBar()
         self.status_label = QLabel()
+        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # long text
         self.msg_label = QLabel()
         self.msg_label.setStyleSheet("QLabel { color: #8a1c00; font-weight: bold; }")
         sb.addPermanentWidget(self.status_label, 1)
@@ -713,9 +716,10 @@ class MainWindow(QMainWindow):
         geom = self.geometry_mm()
         size = ("true size" if not self.fit_to_window else
                 f"NOT true size: scaled to fit ({self.px_per_mm() / (self.px_per_mm_true()):.0%})")
-        self.status_label.setText(
-            f"{geom.page_start_s:.1f}–{geom.page_start_s + geom.page_seconds:.1f} s of {m.duration_s:.1f} s · "
-            f"{m.status_text()} · {size} (calibration ×{self.calibration:.3f})")
+        text = (f"{geom.page_start_s:.1f}–{geom.page_start_s + geom.page_seconds:.1f} s of {m.duration_s:.1f} s · "
+                f"{m.status_text()} · {size} (calibration ×{self.calibration:.3f})")
+        self.status_label.setText(text)
+        self.status_label.setToolTip(text)
 
     def px_per_mm_true(self) -> float:
         fit = self.fit_to_window
