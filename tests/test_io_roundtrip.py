@@ -248,3 +248,31 @@ def test_wfdb_inf_becomes_missing_not_zero_gain(tmp_path):
     back = read_recording(write_recording(rec, tmp_path / "inf.hea"))
     assert np.isnan(back.signals[0, [0, 2]]).all()
     np.testing.assert_allclose(back.signals[0, [1, 3]], [0.5, -0.25], atol=1e-6)
+
+
+def test_convert_bare_record_name_protects_its_files(samples, tmp_path, capsys):
+    """`ecgrecon convert rec rec.hea`: the input given without extension is still the input."""
+    from ecgrecon.cli import main
+
+    src = _copy_sample(samples, tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert main(["convert", str(src.with_suffix("")), str(src), "--force"]) == 2
+    assert "refusing to write over the input" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_protects_signal_file_with_another_name(samples, tmp_path):
+    """PTB keeps the Frank leads in s0010_re.xyz; a header may name any signal file."""
+    for ext in (".hea", ".dat", ".xyz"):
+        (tmp_path / f"s0010_re{ext}").write_bytes((samples / f"s0010_re{ext}").read_bytes())
+    hea = (samples / "ludb_3_3lead.hea").read_text().replace("ludb_3_3lead.dat", "samples.dat")
+    (tmp_path / "rec.hea").write_text(hea.replace("ludb_3_3lead", "rec"))
+    (tmp_path / "samples.dat").write_bytes((samples / "ludb_3_3lead.dat").read_bytes())
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    rec = read_recording(tmp_path / "rec.hea")
+    with pytest.raises(InputError, match=r"samples\.dat: refusing to write over the input"):
+        write_recording(rec, tmp_path / "samples.hea", protect=(tmp_path / "rec.hea",))
+    ptb = read_recording(tmp_path / "s0010_re.hea")
+    with pytest.raises(InputError, match="refusing"):
+        write_recording(ptb, tmp_path / "s0010_re.hea", protect=(tmp_path / "s0010_re.hea",))
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before

@@ -18,7 +18,8 @@ from .edf_io import read_edf, write_edf
 from .npz_io import read_npz, write_npz
 from .wfdb_io import read_wfdb, write_wfdb
 
-READ_FORMATS = {".hea": "WFDB", ".dat": "WFDB", ".mat": "WFDB / MATLAB", ".edf": "EDF/EDF+", ".csv": "CSV", ".npz": "NumPy"}
+READ_FORMATS = {".hea": "WFDB", ".dat": "WFDB", ".mat": "WFDB / MATLAB", ".edf": "EDF/EDF+", ".csv": "CSV",
+                ".npz": "NumPy"}
 WRITE_FORMATS = {".hea": "WFDB", ".csv": "CSV", ".edf": "EDF", ".npz": "NumPy"}
 
 __all__ = ["read_recording", "write_recording", "READ_FORMATS", "WRITE_FORMATS", "MAX_BYTES"]
@@ -69,8 +70,9 @@ def write_recording(rec: Recording, path: str | Path, *, overwrite: bool = True,
     guarded = {_real(q) for q in protect}
     for src in list(protect):
         sp = Path(src)
-        if sp.suffix.lower() in (".hea", ".dat", ".mat"):
+        if sp.suffix.lower() in (".hea", ".dat", ".mat", ""):  # "rec" means rec.hea, as read_recording takes it
             guarded |= {_real(sp.with_suffix(".hea")), _real(sp.with_suffix(".dat")), _real(sp.with_suffix(".mat"))}
+            guarded |= {_real(f) for f in _wfdb_signal_files(sp.with_suffix(".hea"))}
     for t in targets:
         if _real(t) in guarded:
             raise InputError("refusing to write over the input file; choose another output name", t)
@@ -89,6 +91,18 @@ def write_recording(rec: Recording, path: str | Path, *, overwrite: bool = True,
     else:
         write_npz(rec, p)
     return p
+
+
+def _wfdb_signal_files(hea: Path) -> list[Path]:
+    """Signal files a WFDB header names (they need not share its name: s0010_re.xyz, data.dat)."""
+    try:
+        if not hea.is_file() or hea.stat().st_size > 1_000_000:
+            return []
+        lines = [ln for ln in hea.read_text(errors="replace").splitlines() if ln.strip() and not ln.startswith("#")]
+        n = int(lines[0].split()[1])
+        return [hea.parent / ln.split()[0] for ln in lines[1:1 + n]]
+    except (OSError, IndexError, ValueError):
+        return []
 
 
 def _real(p: str | Path) -> str:
