@@ -378,3 +378,19 @@ def test_wfdb_microvolt_units_and_baseline(tmp_path):
     np.testing.assert_allclose(rec.lead("V1"), [0.05, -0.15, 0.0], atol=1e-7)
     np.testing.assert_allclose(rec.lead("II"), [0.0, 0.5, -0.5], atol=1e-7)
     assert rec.meta.warnings == ()
+
+
+@pytest.mark.parametrize("head, first", [("", 0), ("sample", 1), ("Index", 0), ("Unnamed: 0", 0)])
+def test_csv_sample_index_column_is_not_a_lead(tmp_path, head, first):
+    """pandas' DataFrame.to_csv writes an unnamed index column first."""
+    p = tmp_path / "pd.csv"
+    p.write_text(f"{head},I,II\n" + "".join(f"{first + k},{k / 10},{-k / 10}\n" for k in range(5)))
+    rec = read_recording(p, fs=500)
+    assert rec.leads == ("I", "II")
+    np.testing.assert_allclose(rec.lead("I"), [0, 0.1, 0.2, 0.3, 0.4], atol=1e-7)
+
+
+def test_csv_column_named_sample_with_data_is_kept(tmp_path):
+    p = tmp_path / "keep.csv"
+    p.write_text("sample,I\n0.5,1\n-0.2,2\n")
+    assert read_recording(p, fs=500).leads == ("sample", "I")

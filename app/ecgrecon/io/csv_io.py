@@ -15,6 +15,7 @@ from .common import atomic_write, canonical_names, check_fs, check_size, unit_fa
 CSV_MAX_BYTES = 1_000_000_000  # text parsing needs ~10x the file in memory
 _TIME_COLS = {"time": 1.0, "t": 1.0, "time_s": 1.0, "seconds": 1.0, "sec": 1.0, "s": 1.0,
               "time_ms": 1e-3, "ms": 1e-3, "t_ms": 1e-3}
+_INDEX_COLS = {"", "index", "idx", "sample", "samples", "sample #", "sample#", "sample_index", "unnamed: 0", "n"}
 _UNIT_RE = re.compile(r"^(.*?)\s*[\[(]\s*([^\])]+?)\s*[\])]\s*$")
 
 
@@ -65,6 +66,12 @@ def read_csv(path: Path, *, fs: float | None = None, units: str | None = None) -
         fs = fs_t
         data = np.delete(data, tcol, axis=1)
         del cols[tcol]
+    # a sample-number column (pandas' unnamed index, "sample", "index") is not a lead
+    for k in [k for k, c in enumerate(cols) if c.strip().lower() in _INDEX_COLS][:1]:
+        col = data[:, k]
+        if np.all(np.diff(col) == 1) and col[0] in (0, 1):
+            data = np.delete(data, k, axis=1)
+            del cols[k]
     if fs is None:
         raise InputError("CSV has no time column; give the sampling rate (--fs)", path)
     fs = check_fs(fs, path)
