@@ -1,0 +1,299 @@
+"""Compare lead configurations on one recording: R heatmap, medians, overlay of one lead, export.
+
+``CompareDialog(rec)`` runs the chosen configurations in a worker thread with
+:func:`ecgrecon.comparison.run_configs` (the numbers ``ecgrecon compare --json``
+prints), then shows a configurations x leads table coloured by R (inputs
+marked m, exact leads d), the reconstructed-only median per configuration, and
+one chosen lead of every configuration over the truth. Export: CSV (numbers)
+and PNG (the dialog's table and plot).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..comparison import ConfigResult, resolve_configs, run_configs
+from ..errors import Cancelled, EcgReconError
+from ..leads import STANDARD_12
+from ..modelcard import ModelZoo, load_zoo
+from ..recording import Recording
+
+COLUMNS = list(STANDARD_12) + ["recon. median R"]
+OVERLAY_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
+
+
+def r_colour(r: float) -> QColor:
+    """White (R <= 0.5) to green (R = 1)."""
+    if r is None or not math.isfinite(r):
+        return QColor("#dddddd")
+    f = float(np.clip((r - 0.5) / 0.5, 0, 1))
+    return QColor(int(255 - 155 * f), int(255 - 55 * f), int(255 - 155 * f))
+
+
+class _Runner(QThread):
+    def __init__(self, job: CompareJob) -> None:
+        super().__init__()
+        self.job = job
+
+    def run(self) -> None:  # worker thread: only emit
+        self.job._run()
+
+
+class CompareJob(QObject):
+    progress = Signal(int, int, str)
+    finished = Signal(object)
+    failed = Signal(str)
+    done = Signal()
+
+    def __init__(self, rec: Recording, cards, zoo: ModelZoo, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.rec, self.cards, self.zoo = rec, list(cards), zoo
+        self._cancel = False
+        self._thread = _Runner(self)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def cancel(self) -> None:
+        self._cancel = True
+
+    def wait(self, ms: int = 30000) -> bool:
+        return self._thread.wait(ms)
+
+    def _run(self) -> None:
+        try:
+            res = run_configs(self.rec, self.cards, self.zoo, keep_signals=True,
+                              progress=lambda i, n, s: self.progress.emit(i, n, s), cancel=lambda: self._cancel)
+            self.finished.emit(res)
+        except Cancelled:
+            self.failed.emit("cancelled")
+        except EcgReconError as e:
+            self.failed.emit(str(e))
+        except Exception as e:  # noqa: BLE001 - shown to the user, never crash the GUI thread
+            self.failed.emit(f"comparison failed: {type(e).__name__}: {e}")
+        finally:
+            self.done.emit()
+
+
+class CompareDialog(QDialog):
+    def __init__(self, rec: Recording, zoo: ModelZoo | None = None, configs: list[str] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Compare lead configurations")
+        self.rec = rec
+        self.zoo = zoo or load_zoo()
+        self.results: list[ConfigResult] = []
+        self.job: CompareJob | None = None
+        self.cards = resolve_configs(rec, self.zoo, configs)
+        # -- choices
+        self.config_list = QListWidget()
+        for c in self.cards:
+            it = QListWidgetItem(f"{c.configuration}  ({', '.join(c.input_leads)}; {c.id})")
+            it.setData(Qt.ItemDataRole.UserRole, c.id)
+            it.setFlags(it.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            it.setCheckState(Qt.CheckState.Checked)
+            self.config_list.addItem(it)
+        self.run_button = QPushButton("Run")
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QProgressBar()
+        self.status = QLabel("choose configurations and press Run")
+        # -- results
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.lead_combo = QComboBox()
+        self.lead_combo.addItems(list(STANDARD_12))
+        self.lead_combo.setCurrentText("V2")
+        self.lead_combo.currentTextChanged.connect(self._draw_overlay)
+        self.plot = pg.PlotWidget()
+        self.plot.addLegend()
+        self.plot.setLabel("bottom", "time (s)")
+        self.plot.setLabel("left", "mV")
+        self.csv_button = QPushButton("Export CSV…")
+        self.csv_button.clicked.connect(lambda: self._ask_export("csv"))
+        self.png_button = QPushButton("Export PNG…")
+        self.png_button.clicked.connect(lambda: self._ask_export("png"))
+        for b in (self.csv_button, self.png_button):
+            b.setEnabled(False)
+        # -- layout
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.addWidget(QLabel("Configurations"))
+        lv.addWidget(self.config_list)
+        row = QHBoxLayout()
+        row.addWidget(self.run_button)
+        row.addWidget(self.cancel_button)
+        lv.addLayout(row)
+        lv.addWidget(self.progress)
+        lv.addWidget(self.status)
+        self.results_widget = QWidget()
+        rv = QVBoxLayout(self.results_widget)
+        rv.addWidget(QLabel("Pearson R per lead (m = measured input, d = exact from inputs)"))
+        rv.addWidget(self.table, 2)
+        orow = QHBoxLayout()
+        orow.addWidget(QLabel("Overlay lead"))
+        orow.addWidget(self.lead_combo)
+        orow.addStretch(1)
+        orow.addWidget(self.csv_button)
+        orow.addWidget(self.png_button)
+        rv.addLayout(orow)
+        rv.addWidget(self.plot, 3)
+        split = QSplitter()
+        split.addWidget(left)
+        split.addWidget(self.results_widget)
+        split.setStretchFactor(1, 3)
+        QVBoxLayout(self).addWidget(split)
+        self.resize(1200, 700)
+
+    # -- running -----------------------------------------------------------------------------------------
+    def selected_cards(self):
+        ids = [self.config_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.config_list.count())
+               if self.config_list.item(i).checkState() == Qt.CheckState.Checked]
+        return [self.zoo.get(i) for i in ids]
+
+    def run(self) -> CompareJob | None:
+        cards = self.selected_cards()
+        if not cards:
+            self.status.setText("no configuration chosen")
+            return None
+        self.job = CompareJob(self.rec, cards, self.zoo, self)
+        self.job.progress.connect(self._on_progress)
+        self.job.finished.connect(self.set_results)
+        self.job.failed.connect(lambda m: self.status.setText(m))
+        self.job.done.connect(self._on_done)
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setRange(0, len(cards))
+        self.job.start()
+        return self.job
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def _on_progress(self, i: int, n: int, mid: str) -> None:
+        self.progress.setValue(i)
+        self.status.setText(f"running {mid} ({i + 1}/{n})" if mid else "done")
+
+    def _on_done(self) -> None:
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    def closeEvent(self, ev) -> None:  # noqa: N802
+        if self.job is not None:
+            self.job.cancel()
+            self.job.wait(30000)
+        super().closeEvent(ev)
+
+    # -- results -----------------------------------------------------------------------------------------
+    def set_results(self, results: list[ConfigResult]) -> None:
+        self.results = list(results)
+        self.table.setRowCount(len(self.results))
+        self.table.setVerticalHeaderLabels([r.configuration for r in self.results])
+        for i, r in enumerate(self.results):
+            for j, n in enumerate(STANDARD_12):
+                v = r.r.get(n, float("nan"))
+                tag = {"measured": " m", "derived": " d"}.get(r.roles.get(n, ""), "")
+                it = QTableWidgetItem(f"{v:.3f}{tag}")
+                it.setData(Qt.ItemDataRole.UserRole, v)
+                it.setBackground(QBrush(r_colour(v)))
+                e = r.rmse_uv.get(n, float("nan"))
+                it.setToolTip(f"{r.model}: {n} R {v:.4f}, RMSE {e:.1f} uV ({r.roles.get(n)})")
+                self.table.setItem(i, j, it)
+            m = r.reconstructed_median_r
+            it = QTableWidgetItem(f"{m:.3f}")
+            it.setData(Qt.ItemDataRole.UserRole, m)
+            it.setBackground(QBrush(r_colour(m)))
+            f = it.font()
+            f.setBold(True)
+            it.setFont(f)
+            self.table.setItem(i, len(STANDARD_12), it)
+        self.table.resizeColumnsToContents()
+        for b in (self.csv_button, self.png_button):
+            b.setEnabled(bool(self.results))
+        self.status.setText(f"{len(self.results)} configuration(s) compared")
+        self._draw_overlay(self.lead_combo.currentText())
+
+    def table_values(self) -> dict[str, dict[str, float]]:
+        """{configuration: {lead or 'median': R}} as shown in the table."""
+        out = {}
+        for i in range(self.table.rowCount()):
+            name = self.table.verticalHeaderItem(i).text()
+            row = {}
+            for j, col in enumerate(COLUMNS):
+                row["median" if j == len(STANDARD_12) else col] = float(self.table.item(i, j).data(
+                    Qt.ItemDataRole.UserRole))
+            out[name] = row
+        return out
+
+    def _draw_overlay(self, lead: str) -> None:
+        self.plot.clear()
+        if not self.results or lead not in self.rec.leads:
+            return
+        t = self.rec.time
+        self.plot.plot(t, self.rec.lead(lead), pen=pg.mkPen("k", width=2), name=f"{lead} truth")
+        k = STANDARD_12.index(lead)
+        for i, r in enumerate(self.results):
+            if r.signals is None:
+                continue
+            self.plot.plot(t[: r.signals.shape[1]], r.signals[k],
+                           pen=pg.mkPen(OVERLAY_COLOURS[i % len(OVERLAY_COLOURS)], width=1),
+                           name=f"{r.configuration} (R {r.r.get(lead, float('nan')):.3f})")
+
+    # -- export ------------------------------------------------------------------------------------------
+    def export_csv(self, path: str | Path) -> Path:
+        p = Path(path)
+        with p.open("w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["configuration", "model", "inputs", *[f"R {n}" for n in STANDARD_12],
+                        *[f"RMSE_uV {n}" for n in STANDARD_12], "reconstructed_median_r",
+                        "reconstructed_median_rmse_uv"])
+            for r in self.results:
+                w.writerow([r.configuration, r.model, " ".join(r.inputs),
+                            *[f"{r.r.get(n, float('nan')):.6f}" for n in STANDARD_12],
+                            *[f"{r.rmse_uv.get(n, float('nan')):.3f}" for n in STANDARD_12],
+                            f"{r.reconstructed_median_r:.6f}", f"{r.reconstructed_median_rmse_uv:.3f}"])
+        return p
+
+    def export_png(self, path: str | Path) -> Path:
+        p = Path(path)
+        if not self.results_widget.grab().save(str(p), "PNG"):
+            raise OSError(f"could not write {p}")
+        return p
+
+    def _ask_export(self, kind: str) -> None:
+        flt = "CSV (*.csv)" if kind == "csv" else "PNG image (*.png)"
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {kind.upper()}", f"comparison.{kind}", flt)
+        if not path:
+            return
+        try:
+            (self.export_csv if kind == "csv" else self.export_png)(path)
+            self.status.setText(f"wrote {path}")
+        except OSError as e:
+            self.status.setText(f"cannot write {path}: {e}")
