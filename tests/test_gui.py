@@ -411,3 +411,40 @@ def test_viewmodel_is_qt_free():
     code = "import sys, ecgrecon.viewmodel; print(any(m.startswith(('PySide6', 'pyqtgraph')) for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_keys_reach_the_actions(qtbot, win, samples):
+    win.open_path(samples / "ludb_3.hea")
+    win.activateWindow()
+    win.setFocus()
+    qtbot.waitUntil(lambda: win.isActiveWindow(), timeout=3000)
+    qtbot.keyClick(win, Qt.Key.Key_3)
+    assert win.model.layout == "12x1"
+    qtbot.keyClick(win, Qt.Key.Key_S)
+    assert win.model.speed_mm_s == 50.0
+    qtbot.keyClick(win, Qt.Key.Key_G, Qt.KeyboardModifier.ShiftModifier)
+    assert win.model.gain_mm_mv == 5.0
+    qtbot.keyClick(win, Qt.Key.Key_Right)
+    m = win.model  # 50 mm/s: 5.3 s pages; the last page ends at the recording's end
+    assert m.page_start_s == pytest.approx(min(m.page_seconds(), m.duration_s - m.page_seconds()))
+    assert m.page_start_s > 4.0
+
+
+def test_calibration_dialog_factor(qtbot, win):
+    from ecgrecon.gui.dialogs import CalibrationDialog, _Bar
+
+    dlg = CalibrationDialog(win.px_per_mm_true(), 1.0, win)
+    qtbot.addWidget(dlg)
+    bar = dlg.findChild(_Bar)
+    assert bar is not None and bar.width() == int(50 * win.px_per_mm_true()) + 20
+    dlg.measured.setValue(55.0)  # drawn too long: shrink
+    assert dlg.new_factor() == pytest.approx(50 / 55)
+    dlg._reset()
+    assert dlg.new_factor() == 1.0
+
+
+def test_overview_region_moves_page(qtbot, win):
+    win.set_recording(long_three_lead(0.05), "synthetic 3 min")
+    win.overview.region.setRegion((60.0, 70.0))
+    assert win.model.page_start_s == pytest.approx(60.0)
+    assert win.scrollbar.value() == 600
