@@ -328,3 +328,32 @@ def test_npz_empty_units(capsys, tmp_path):
     p = tmp_path / "units.npz"
     np.savez(p, signals=np.zeros((1, 3)), fs=500.0, leads=np.array(["I"]), units=np.array([], dtype="<U2"))
     assert_one_line_error(capsys, p, r"'units' must be one unit")
+
+
+def _edf(path, n_sig=3, seconds=10):
+    import edfio
+
+    sigs = [edfio.EdfSignal(np.zeros(500 * seconds), sampling_frequency=500, label=f"V{k + 1}",
+                            physical_dimension="mV", physical_range=(-5, 5)) for k in range(n_sig)]
+    edfio.Edf(sigs, data_record_duration=1).write(path)
+    return path
+
+
+def test_huge_edf_refused_from_header(capsys, tmp_path):
+    p = _edf(tmp_path / "huge.edf", n_sig=12, seconds=1)
+    raw = bytearray(p.read_bytes())
+    raw[236:244] = b"300000  "  # number of data records: 300,000 s of 12 x 500 Hz
+    p.write_bytes(bytes(raw))
+    with open(p, "r+b") as f:
+        f.truncate(256 * 13 + 300_000 * 12 * 500 * 2)  # sparse 3.6 GB
+    assert_one_line_error(capsys, p, r"recording too large to load \(7\.2 GB as float32")
+
+
+def test_truncated_edf_reported_not_on_stderr(capsys, tmp_path):
+    p = _edf(tmp_path / "cut.edf")
+    p.write_bytes(p.read_bytes()[:-7000])  # 3 of 10 one-second records lost (one partly)
+    rc, out, err = cli(capsys, "info", "--json", p)
+    assert rc == 0 and err == ""
+    d = json.loads(out)
+    assert d["n_samples"] == 3500
+    assert any("truncated" in w for w in d["reader_warnings"])

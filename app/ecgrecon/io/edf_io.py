@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+import warnings
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +19,9 @@ def read_edf(path: Path) -> Recording:
     import edfio
 
     try:
-        edf = edfio.read_edf(path, lazy_load_data=True)
+        with warnings.catch_warnings(record=True) as caught:  # e.g. truncated file: say so in Meta, not on stderr
+            warnings.simplefilter("always")
+            edf = edfio.read_edf(path, lazy_load_data=True)
     except Exception as e:
         why = "".join(c if c.isprintable() else "?" for c in " ".join(str(e).split()))[:160]
         raise InputError(f"not a readable EDF file ({why})", path) from None
@@ -39,9 +42,12 @@ def read_edf(path: Path) -> Recording:
     keep = [s for s in sigs if s.sampling_frequency == rate]
     dropped = [s.label for s in sigs if s.sampling_frequency != rate]
     fs = check_fs(rate, path)
-    n = min(len(s.data) for s in keep) if keep else 0
-    n = min(n, _stored_length(edf, n))
+    try:  # from the header: touching .data would read the whole file before the size check
+        n = min(edf.num_data_records * s.samples_per_data_record for s in keep)
+    except Exception:
+        n = min(len(s.data) for s in keep)
     check_size(len(keep), n, path)
+    n = min(n, _stored_length(edf, n))
     rows, units, labels = [], [], []
     for s in keep:
         lab = s.label.strip()
@@ -51,10 +57,11 @@ def read_edf(path: Path) -> Recording:
         rows.append(np.asarray(s.data[:n], dtype=np.float64) * unit_factor(u, path, lab))
         units.append(u)
         labels.append(lab)
-    warnings = tuple(not_volts) + tuple(f"dropped channel {d!r}: sampling rate differs from {rate:g} Hz"
+    warns = tuple(not_volts) + tuple(f"dropped channel {d!r}: sampling rate differs from {rate:g} Hz"
                                         for d in dropped)
+    warns += tuple(" ".join(str(w.message).split()) for w in caught)
     if edf.reserved.strip().upper().startswith("EDF+D"):
-        warnings += ("EDF+D file (discontinuous): its data records were joined end to end, so times after "
+        warns += ("EDF+D file (discontinuous): its data records were joined end to end, so times after "
                      "the first gap are early",)
     start = None
     try:
@@ -71,7 +78,7 @@ def read_edf(path: Path) -> Recording:
     except Exception:
         pass
     meta = Meta(record_id=path.stem, source=str(path), start_time=start, patient=patient,
-                units_found=tuple(units), warnings=warnings)
+                units_found=tuple(units), warnings=warns)
     return Recording(np.asarray(rows, dtype=np.float32), fs, canonical_names(labels, path), meta=meta)
 
 
