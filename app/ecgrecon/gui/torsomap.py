@@ -125,8 +125,7 @@ class TorsoMapWidget(QWidget):
             t = pg.TextItem(text, color="#777", anchor=(0.5, 0))
             t.setPos(x, V_RANGE[1])
             self.plot.addItem(t)
-        for x, text in ((-self._half * 0.8, "back (right)"), (self._half * 0.8, "back (left)"),
-                        (-q / 2 + 2, "front")):
+        for x, text in ((-self._half * 0.8, "back (right)"), (self._half * 0.8, "back (left)"), (0.0, "front")):
             t = pg.TextItem(text, color="#555", anchor=(0.5, 1))
             t.setPos(x, V_RANGE[0] + 1)
             self.plot.addItem(t)
