@@ -276,3 +276,14 @@ def test_protects_signal_file_with_another_name(samples, tmp_path):
     with pytest.raises(InputError, match="refusing"):
         write_recording(ptb, tmp_path / "s0010_re.hea", protect=(tmp_path / "s0010_re.hea",))
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_wfdb_non_ascii_and_tab_names(tmp_path):
+    from ecgrecon.recording import Role
+
+    rec = _named("Ableitung \u00fc", "Ableitung \u00e4", "II\tbis", "V1")
+    rec = rec.with_roles({"Ableitung \u00fc": Role.MEASURED, "II\tbis": Role.RECONSTRUCTED})
+    back = read_recording(write_recording(rec, tmp_path / "names.hea"))
+    assert back.leads == ("Ableitung u", "Ableitung a", "II bis", "V1")
+    assert [r.value for r in back.roles] == ["measured", "unknown", "reconstructed", "unknown"]
+    assert _max_err(back, rec) <= 0.0005

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import tempfile
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 
@@ -143,7 +144,7 @@ def _roles_from_comments(comments: list[str], names: tuple[str, ...]) -> tuple[R
     """Roles written by :func:`write_wfdb` (a reconstruction read back keeps its labels)."""
     found: dict[str, Role] = {}
     for c in comments:
-        m = re.match(r"\s*ecgrecon-role (\S+): (\w+)", c)
+        m = re.match(r"\s*ecgrecon-role (.+?): (\w+)\s*$", c)
         if m and m.group(2) in Role._value2member_map_:
             found[m.group(1)] = Role(m.group(2))
     return tuple(found.get(n, Role.UNKNOWN) for n in names)
@@ -186,6 +187,18 @@ def _ludb_gain_trap(d: np.ndarray, gains: np.ndarray, names: tuple[str, ...]) ->
     return raw_ok and phys_bad
 
 
+def _wfdb_names(leads: tuple[str, ...]) -> list[str]:
+    """WFDB headers are ASCII and a tab ends the name: transliterate ("Ableitung \u00fc" -> "Ableitung u")."""
+    out: list[str] = []
+    for k, name in enumerate(leads):
+        nm = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+        nm = " ".join("".join(c if c.isprintable() else " " for c in nm).split()) or f"ch{k + 1}"
+        if nm in out:
+            nm = f"{nm}#{k}"
+        out.append(nm)
+    return out
+
+
 def write_wfdb(rec: Recording, path: Path) -> None:
     """Write format-16 WFDB at a gain that keeps 1 uV resolution when the range allows."""
     import wfdb
@@ -203,12 +216,14 @@ def write_wfdb(rec: Recording, path: Path) -> None:
     comments = list(rec.meta.comments)
     for k, v in rec.meta.provenance.items():
         comments.append(f"ecgrecon-{k}: {v}")
-    for lead, role in zip(rec.leads, rec.roles, strict=True):
+    names = _wfdb_names(rec.leads)
+    for lead, role in zip(names, rec.roles, strict=True):
         comments.append(f"ecgrecon-role {lead}: {role.value}")
     tmpdir = Path(tempfile.mkdtemp(prefix=".ecgrecon-", dir=path.parent))
     try:
         wfdb.wrsamp(
-            name, fs=rec.fs, units=["mV"] * len(rec.leads), sig_name=list(rec.leads), d_signal=d.T.astype(np.int64),
+            name, fs=rec.fs, units=["mV"] * len(rec.leads), sig_name=names,
+            d_signal=d.T.astype(np.int64),
             fmt=["16"] * len(rec.leads), adc_gain=[gain] * len(rec.leads), baseline=[0] * len(rec.leads),
             comments=[c.replace("\n", " ") for c in comments], write_dir=str(tmpdir),
         )
