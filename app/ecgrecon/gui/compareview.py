@@ -131,8 +131,11 @@ class CompareDialog(QDialog):
         self.lead_combo.addItems(list(STANDARD_12))
         self.lead_combo.setCurrentText("V2")
         self.lead_combo.currentTextChanged.connect(self._draw_overlay)
-        self.plot = pg.PlotWidget()
-        self.plot.addLegend()
+        self.plot = pg.PlotWidget(background="w")
+        for ax in ("left", "bottom"):
+            self.plot.getPlotItem().getAxis(ax).setPen("k")
+            self.plot.getPlotItem().getAxis(ax).setTextPen("k")
+        self.plot.addLegend(labelTextColor="k")
         self.plot.setLabel("bottom", "time (s)")
         self.plot.setLabel("left", "mV")
         self.csv_button = QPushButton("Export CSV…")
@@ -257,7 +260,14 @@ class CompareDialog(QDialog):
         if not self.results or lead not in self.rec.leads:
             return
         t = self.rec.time
-        self.plot.plot(t, self.rec.lead(lead), pen=pg.mkPen("k", width=2), name=f"{lead} truth")
+        # truth conditioned like the scores (the models' preprocessing: 0.5 Hz baseline removal)
+        from ..conditioning import apply_filters
+        from ..inference import preprocessing_spec
+
+        spec = preprocessing_spec(self.zoo.get(self.results[0].model))
+        truth = self.rec.lead(lead)[None].astype(np.float64)
+        truth = truth[0] if spec.is_identity() else apply_filters(truth, self.rec.fs, spec)[0]
+        self.plot.plot(t, truth, pen=pg.mkPen("k", width=2.5), name=f"{lead} truth ({spec.describe()})")
         k = STANDARD_12.index(lead)
         for i, r in enumerate(self.results):
             if r.signals is None:
@@ -265,6 +275,7 @@ class CompareDialog(QDialog):
             self.plot.plot(t[: r.signals.shape[1]], r.signals[k],
                            pen=pg.mkPen(OVERLAY_COLOURS[i % len(OVERLAY_COLOURS)], width=1),
                            name=f"{r.configuration} (R {r.r.get(lead, float('nan')):.3f})")
+        self.plot.setXRange(0, min(3.0, self.rec.duration), padding=0.01)  # a few beats; pan/zoom for more
 
     # -- export ------------------------------------------------------------------------------------------
     def export_csv(self, path: str | Path) -> Path:
