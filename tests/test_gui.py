@@ -448,3 +448,16 @@ def test_overview_region_moves_page(qtbot, win):
     win.overview.region.setRegion((60.0, 70.0))
     assert win.model.page_start_s == pytest.approx(60.0)
     assert win.scrollbar.value() == 600
+
+
+def test_quality_notes_shown(qtbot, win, samples):
+    from dataclasses import replace
+
+    rec = read_recording(samples / "ludb_3.hea")
+    sig = rec.signals.copy()
+    sig[rec.index("V4")] = 0.0  # a flat lead: the quality check names it
+    win.set_recording(replace(rec, signals=sig), "flat V4")
+    assert win.quality_label.isVisibleTo(win)
+    assert "V4" in win.quality_label.text()
+    win.open_path(samples / "ludb_3.hea")
+    assert not win.quality_label.isVisibleTo(win) or "V4" not in win.quality_label.text()

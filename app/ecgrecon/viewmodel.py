@@ -98,6 +98,7 @@ class ViewerModel:
     rhythm_lead: str = "II"
     recon: Reconstruction | None = None
     threads: int = 1
+    quality: tuple[str, ...] = ()  # reader warnings and signal-quality findings for the open recording
     _page_cache: dict = field(default_factory=dict, repr=False)
 
     # -- files -------------------------------------------------------------
@@ -113,6 +114,7 @@ class ViewerModel:
         self.recon = None
         self.page_start_s = 0.0
         self._page_cache.clear()
+        self.quality = quality_notes(rec)
         self.inputs, self.model_id = self.default_choice()
 
     # -- models ------------------------------------------------------------
@@ -327,6 +329,17 @@ class ViewerModel:
     def status_text(self) -> str:
         return f"{self.paper.describe()} · {self.layout} {self.order} · {MODE_LABEL[self.mode]} · " \
                f"filters: {self.filters.describe()}"
+
+
+def quality_notes(rec: Recording) -> tuple[str, ...]:
+    """What the reader fixed or noticed, then signal-quality findings (NaN, flat, saturated, Einthoven)."""
+    from .quality import check_quality
+
+    try:
+        found = [q.message for q in check_quality(rec)]
+    except Exception as e:  # a quality check must never stop a file from opening
+        found = [f"quality check failed: {type(e).__name__}"]
+    return tuple(rec.meta.warnings) + tuple(found)
 
 
 def _cycle(values: tuple[float, ...], cur: float, step: int) -> float:

@@ -225,6 +225,11 @@ class MainWindow(QMainWindow):
         self.summary.setWordWrap(True)
         self.banner.setWordWrap(True)
         v.addWidget(self.summary)
+        self.quality_label = QLabel()
+        self.quality_label.setObjectName("quality")
+        self.quality_label.setStyleSheet("QLabel#quality { color: #8a4b00; }")
+        self.quality_label.setWordWrap(True)
+        v.addWidget(self.quality_label)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         self.scroll = QScrollArea()
@@ -665,6 +670,12 @@ class MainWindow(QMainWindow):
             head, tail = text.split("   (all 12", 1)
             text = f"<b>{head}</b>&nbsp;&nbsp;&nbsp;<span style='color:#555'>(all 12{tail}</span>"
         self.summary.setText(text)
+        q = m.quality
+        if q:
+            more = f" (+{len(q) - 3} more, see tooltip)" if len(q) > 3 else ""
+            self.quality_label.setText("⚠ Recording: " + "; ".join(q[:3]) + more)
+            self.quality_label.setToolTip("\n".join(q))
+        self.quality_label.setVisible(bool(q) and m.recording is not None)
         notes = m.recon.notes if m.recon is not None else ()
         self.summary.setToolTip("\n".join(notes))
         self.table.setToolTip("\n".join(notes) or "R and RMSE need the recording's own 12 leads")
