@@ -79,6 +79,10 @@ def evaluate_files(card, zoo, files: list[Path]) -> dict:
     for f in files:
         try:
             rec = read_recording(f)
+            if rec.electrodes is not None:  # body surface map: derive the model's inputs from its electrodes
+                from ..bspm import with_leads
+
+                rec = with_leads(rec, card.input_leads)
             res = reconstruct(rec, card, zoo=zoo)
         except EcgReconError as e:
             skipped.append(str(e))
@@ -114,7 +118,10 @@ def run(args: argparse.Namespace) -> int:
     zoo = load_zoo()
     files = _files(args.paths, args.subjects)
     if args.all_models:
-        cards = [c for c in zoo.cards]
+        from ..comparison import derivable
+
+        first = read_recording(files[0])  # body-surface-map models only where the files are maps
+        cards = [c for c in zoo.cards if derivable(first, c.input_leads)]
     else:
         cards = [choose_model(zoo, parse_inputs(args.inputs), args.arch, args.model, STANDARD_12)
                  if (args.inputs or args.model) else None]
