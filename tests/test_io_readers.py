@@ -394,3 +394,12 @@ def test_csv_column_named_sample_with_data_is_kept(tmp_path):
     p = tmp_path / "keep.csv"
     p.write_text("sample,I\n0.5,1\n-0.2,2\n")
     assert read_recording(p, fs=500).leads == ("sample", "I")
+
+
+def test_edf_channel_numbers_are_not_limb_leads(tmp_path):
+    import edfio
+
+    sigs = [edfio.EdfSignal(np.zeros(100), sampling_frequency=100, label=lab, physical_dimension="mV",
+                            physical_range=(-5, 5)) for lab in ("ECG 1", "ECG2", "ECG V2")]
+    edfio.Edf(sigs, data_record_duration=1).write(tmp_path / "holter.edf")
+    assert read_recording(tmp_path / "holter.edf").leads == ("ECG 1", "ECG2", "V2")

@@ -28,13 +28,16 @@ from ecgrecon.leads import (
     ("DII", "II"), ("MLII", "II"), ("III", "III"), ("d3", "III"), ("lead III", "III"),
     ("aVR", "aVR"), ("AVR", "aVR"), ("avr", "aVR"), ("aVL", "aVL"), ("AVL", "aVL"), ("avf", "aVF"),
     ("V1", "V1"), ("v1", "V1"), ("C1", "V1"), ("c6", "V6"), ("ECG V6", "V6"), ("EKG:aVF", "aVF"),
-    ("  II ", "II"), ("vx", "X"), ("vy", "Y"), ("vz", "Z"), ("X", "X"), ("-aVR", "-aVR"),
+    ("  II ", "II"), ("lead 1", "I"), ("Lead_2", "II"), ("ML2", "II"), ("DIII", "III"),
+    ("vx", "X"), ("vy", "Y"), ("vz", "Z"), ("X", "X"), ("-aVR", "-aVR"),
 ])
 def test_canonical_names(raw, canon):
     assert canonical_lead(raw) == canon
 
 
-@pytest.mark.parametrize("raw", ["Foo", "V7", "CM5", "Pleth sensor", "EMG", "I1", "II-", "V", ""])
+@pytest.mark.parametrize("raw", ["Foo", "V7", "CM5", "Pleth sensor", "EMG", "I1", "II-", "V", "",
+                                 # channel numbers, not leads I, II, III
+                                 "ECG1", "ECG 2", "EKG3", "ecg_1", "1", "2", "3"])
 def test_unknown_names_kept(raw):
     assert canonical_lead(raw) == raw
 

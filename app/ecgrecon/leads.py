@@ -28,8 +28,11 @@ def canonical_lead(name: str) -> str:
     raw = str(name).strip()
     s = re.sub(r"^(lead|ecg|ekg)[\s_\-.:]*", "", raw.lower())
     s = s.replace(" ", "").replace("_", "").replace(".", "")
-    # Holter "modified limb" leads (MLII) and European D-notation (DI, DII, D1)
-    m = re.fullmatch(r"(?:ml|d)?(i{1,3}|[123])", s)
+    # Holter "modified limb" leads (MLII) and European D-notation (DI, DII, D1). A bare number is
+    # a channel number ("ECG1", "ECG 2" on Holters and EDF files, "1" in CSV), not lead I or II,
+    # unless it says "lead 1".
+    m = (re.fullmatch(r"(?:ml|d)?(i{1,3})", s) or re.fullmatch(r"(?:ml|d)([123])", s)
+         or (re.match(r"lead", raw.lower()) and re.fullmatch(r"([123])", s)))
     if m:
         return _ROMAN[m.group(1)]
     if s == "-avr":

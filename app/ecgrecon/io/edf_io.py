@@ -51,8 +51,8 @@ def read_edf(path: Path) -> Recording:
     rows, units, labels = [], [], []
     for s in keep:
         lab = s.label.strip()
-        if lab.upper().startswith("ECG "):
-            lab = lab[4:]
+        if lab.upper().startswith("ECG ") and not lab[4:].strip().isdigit():
+            lab = lab[4:]  # "ECG V1" -> "V1", but "ECG 1" is channel 1, not lead I
         u = s.physical_dimension.strip() or "mV"
         rows.append(np.asarray(s.data[:n], dtype=np.float64) * unit_factor(u, path, lab))
         units.append(u)
