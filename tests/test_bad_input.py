@@ -357,3 +357,9 @@ def test_truncated_edf_reported_not_on_stderr(capsys, tmp_path):
     d = json.loads(out)
     assert d["n_samples"] == 3500
     assert any("truncated" in w for w in d["reader_warnings"])
+
+
+def test_dat_without_header(capsys, tmp_path):
+    p = tmp_path / "orphan.dat"
+    p.write_bytes(b"\0" * 100)
+    assert_one_line_error(capsys, p, r"WFDB samples need their header; orphan\.hea is missing$")

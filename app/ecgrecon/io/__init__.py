@@ -41,6 +41,8 @@ def read_recording(path: str | Path, *, fs: float | None = None, units: str | No
         raise InputError(
             f"unsupported file type {ext or '(none)'!r}; expected one of {', '.join(READ_FORMATS)}", path)
     if ext == ".dat":
+        if p.exists() and not p.with_suffix(".hea").exists():
+            raise InputError(f"WFDB samples need their header; {p.with_suffix('.hea').name} is missing", path)
         p, ext = p.with_suffix(".hea"), ".hea"
     if ext == ".mat" and p.with_suffix(".hea").exists():
         p, ext = p.with_suffix(".hea"), ".hea"  # PhysioNet Challenge: .hea + .mat
