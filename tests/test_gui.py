@@ -461,3 +461,45 @@ def test_quality_notes_shown(qtbot, win, samples):
     assert "V4" in win.quality_label.text()
     win.open_path(samples / "ludb_3.hea")
     assert not win.quality_label.isVisibleTo(win) or "V4" not in win.quality_label.text()
+
+
+def test_window_responsive_while_reconstructing(qtbot, win):
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    win.set_recording(long_three_lead(2.0), "synthetic 2 h")
+    ticks = []
+    timer = QTimer()
+    timer.setInterval(20)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    worker = win.start_reconstruction(start=False)
+    timer.start()
+    t0 = time.perf_counter()
+    worker.start()
+    # run for up to 1.5 s (or to the end), then cancel
+    qtbot.waitUntil(lambda: worker.outcome is not None or time.perf_counter() - t0 > 1.5, timeout=30000)
+    win.cancel_reconstruction()
+    qtbot.waitUntil(lambda: not worker.is_running(), timeout=60000)
+    elapsed = time.perf_counter() - t0
+    timer.stop()
+    ticks = [t for t in ticks if t >= t0]
+    assert len(ticks) >= min(5, int(elapsed / 0.02) // 3), (len(ticks), elapsed)
+    gaps = np.diff([t0, *ticks])
+    assert gaps.max() < 1.0, f"GUI thread blocked for {gaps.max():.2f} s"
+
+
+def test_role_colours_on_paper(qtbot, win, samples, model_id):
+    from ecgrecon.viewmodel import ROLE_COLOUR
+
+    win.open_path(samples / "ludb_3.hea")
+    win.choose(INPUTS, model_id)
+    run(qtbot, win)
+    panel = win.panels[1]
+    geom = win.geometry_mm()
+    for i, box in enumerate(geom.boxes):
+        lab = panel._labels[i]
+        role = win.model.recon.result.role(box.lead)
+        assert lab.textItem.defaultTextColor().name() == ROLE_COLOUR[role]
+        pen = panel._traces[(0, i)].opts["pen"]
+        assert pen.color().name() == ROLE_COLOUR[role]
