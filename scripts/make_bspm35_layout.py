@@ -32,7 +32,7 @@ H = T.perimeter / 2  # posterior midline (spine)
 AHA = "AHA/ACCF/HRS 2007 recommendations (Kligfield et al., Circulation 115:1306) for V1-V6 landmarks"
 ML = "Mason and Likar 1966 torso placement of the limb electrodes (Am Heart J 71:196)"
 DOWER = "Dower et al. 1988, EASI lead system (J Electrocardiol 21 Suppl:S182)"
-EXT = "common right-sided/posterior extension leads (V3R-V5R, V7-V9; Wung and Drew 1999)"
+EXT = "right-sided and posterior extension leads (V3R-V5R, V7-V9) as placed for 15/18-lead ECGs"
 OWN = "ecgrecon choice for wearable/map coverage (typical chest-patch, belt and shirt sites)"
 
 # name, u, v, flags, landmark, source
