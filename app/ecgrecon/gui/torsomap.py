@@ -47,7 +47,7 @@ class TorsoMapWidget(QWidget):
     configurationChosen = Signal(str, object)  # name, tuple of input leads
 
     def __init__(self, layout: Layout | str | None = None, parent: QWidget | None = None, *,
-                 grid_step_cm: float = 1.0) -> None:
+                 grid_step_cm: float = 0.5) -> None:
         super().__init__(parent)
         self.layout_ = load_layout(layout)
         self.configurations: dict[str, tuple[str, ...]] = dict(self.layout_.configurations)
