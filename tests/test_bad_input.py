@@ -363,3 +363,10 @@ def test_dat_without_header(capsys, tmp_path):
     p = tmp_path / "orphan.dat"
     p.write_bytes(b"\0" * 100)
     assert_one_line_error(capsys, p, r"WFDB samples need their header; orphan\.hea is missing$")
+
+
+def test_csv_time_in_ms_without_saying_so(capsys, tmp_path):
+    """A 'time' column counting milliseconds would make a 0.5 Hz recording: refuse and say why."""
+    p = tmp_path / "ms.csv"
+    p.write_text("time,I\n0,1\n2,2\n4,3\n")
+    assert_one_line_error(capsys, p, r"time column 'time' gives 0\.5 Hz, too slow for an ECG; .*time_ms")

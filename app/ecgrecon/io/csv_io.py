@@ -61,6 +61,9 @@ def read_csv(path: Path, *, fs: float | None = None, units: str | None = None) -
         nice = round(fs_t, 3)
         if abs(nice - fs_t) <= 1e-6 * fs_t + 1e-9 / (t[-1] - t[0]) * fs_t:
             fs_t = nice
+        if fs_t < 20 and scale == 1.0:
+            raise InputError(f"time column {cols[tcol]!r} gives {fs_t:g} Hz, too slow for an ECG; if it counts "
+                             "milliseconds, name it time_ms or 'time (ms)'", path)
         if fs is not None and abs(fs - fs_t) > 0.01 * fs_t:
             raise InputError(f"--fs {fs:g} disagrees with the time column ({fs_t:g} Hz)", path)
         fs = fs_t
