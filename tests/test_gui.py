@@ -37,6 +37,7 @@ def dev_model_dir(tmp_path_factory) -> Path:
         sys.path.pop(0)
     d = tmp_path_factory.mktemp("devmodels")
     make_dev_model.build(d, REPO / "resources/samples/ludb_3.hea", list(INPUTS))
+    make_dev_model.build(d, REPO / "resources/samples/ludb_3.hea", ["II", "V1", "V5"])
     return d
 
 
@@ -115,7 +116,7 @@ def cli_metrics(src: Path, model_id: str, tmp_path: Path):
 def test_reconstruction_table_matches_cli(qtbot, win, samples, model_id, tmp_path):
     assert win.open_path(samples / "ludb_3.hea"), win.errors
     win.choose(INPUTS, model_id)
-    assert win.model.inputs == INPUTS and win.model.model_id == model_id
+    assert win.model.inputs == INPUTS and win.model.model_id == model_id, win.errors
     assert win.inputs_combo.currentData() == INPUTS
     assert win.model_combo.currentData() == model_id
     progress = []
@@ -503,3 +504,24 @@ def test_role_colours_on_paper(qtbot, win, samples, model_id):
         assert lab.textItem.defaultTextColor().name() == ROLE_COLOUR[role]
         pen = panel._traces[(0, i)].opts["pen"]
         assert pen.color().name() == ROLE_COLOUR[role]
+
+
+def test_inputs_and_model_choices_follow_the_file(qtbot, settings, dev_model_dir, samples):
+    from ecgrecon.gui.mainwindow import MainWindow
+
+    zoo = ModelZoo.discover([dev_model_dir])  # two configurations at least, whatever models/ holds
+    w = MainWindow(ViewerModel(zoo=zoo), settings=settings, auto_reconstruct=False)
+    qtbot.addWidget(w)
+    w.show_error = lambda m: pytest.fail(m)
+    w.open_path(samples / "ludb_3.hea")
+    cfgs = [tuple(w.inputs_combo.itemData(i)) for i in range(w.inputs_combo.count())]
+    assert INPUTS in cfgs and ("II", "V1", "V5") in cfgs
+    assert tuple(w.inputs_combo.currentData()) == INPUTS  # the default
+    w.choose(("II", "V1", "V5"))
+    assert tuple(w.inputs_combo.currentData()) == ("II", "V1", "V5")
+    assert [w.model_combo.itemData(i) for i in range(w.model_combo.count())] == \
+        [c.id for c in zoo.for_inputs(("II", "V1", "V5"))]
+    w.open_path(samples / "ludb_3_3lead.hea")  # I, II, V2 only: II,V1,V5 models no longer offered
+    cfgs = [tuple(w.inputs_combo.itemData(i)) for i in range(w.inputs_combo.count())]
+    assert cfgs == [INPUTS]
+    w.close()

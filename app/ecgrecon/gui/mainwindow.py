@@ -91,6 +91,9 @@ class MainWindow(QMainWindow):
         self._sync_actions()
         self.refresh_all()
         self.resize(1400, 900)
+        geo = self.settings.value("window/geometry")
+        if geo is not None:
+            self.restoreGeometry(geo)
 
     # ------------------------------------------------------------------ UI
     def _build_ui(self) -> None:
@@ -431,8 +434,9 @@ class MainWindow(QMainWindow):
         self.inputs_combo.clear()
         for cfg in self.model.input_choices():
             self.inputs_combo.addItem(", ".join(cfg), cfg)
-        if self.model.inputs:
-            self.inputs_combo.setCurrentIndex(max(0, self.inputs_combo.findData(self.model.inputs)))
+        if self.model.inputs:  # findData cannot compare Python tuples: look for it ourselves
+            idx = [tuple(self.inputs_combo.itemData(i)) for i in range(self.inputs_combo.count())]
+            self.inputs_combo.setCurrentIndex(idx.index(self.model.inputs) if self.model.inputs in idx else 0)
         self.inputs_combo.blockSignals(False)
         self._fill_models()
 
@@ -887,6 +891,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, ev) -> None:  # noqa: N802
         self._save_view_settings()
+        self.settings.setValue("window/geometry", self.saveGeometry())
         for w in [self.worker, *self._old_workers]:
             if w is not None and w.is_running():
                 w.cancel()
