@@ -193,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         win.scrollbar.setValue(int(v))
         win.panels[0].plot.viewport().repaint()
     dt = time.perf_counter() - t0
-    print(f"{'random jumps over the 24 h, 3x4:':<52s} {len(jumps) / dt:6.1f} frames/s")
+    label = f"random jumps over the {a.hours:g} h, 3x4:"
+    print(f"{label:<52s} {len(jumps) / dt:6.1f} frames/s")
     win.close()
     return 0
 
