@@ -45,6 +45,52 @@ def run_cv(config: str, arch: str, steps: int, recipe: dict, seed: int = 0, fold
     return out
 
 
+def run_cv_ensemble(config: str, recipe: dict, steps: dict, seeds=(0,), folds=None) -> dict:
+    """Per fold: train conv and temporal (each seed) at the chosen steps; score each and their average."""
+    import itertools
+
+    from .models import build  # noqa: F401
+
+    split = load_split()
+    data = load_ludb()
+    ii, oi = lead_index(input_leads(config)), lead_index(output_leads(config))
+    out = {"config": config, "kind": "ensemble", "recipe": dict(DEFAULT_RECIPE, **recipe), "steps": steps,
+           "seeds": list(seeds), "folds": []}
+    for f, val in enumerate(split["cv_folds"]):
+        if folds is not None and f not in folds:
+            continue
+        tr = [data[s] for g, fold in enumerate(split["cv_folds"]) if g != f for s in fold]
+        va = [data[s] for s in val]
+        lin, _ = linear_model(tr, ii, oi)
+        models = {}
+        for arch, seed in itertools.product(steps, seeds):
+            models[f"{arch}.s{seed}"], _, _ = train_net(arch, tr, ii, oi, steps=steps[arch], seed=seed, recipe=recipe)
+
+        class _Avg(torch.nn.Module):
+            def __init__(self, ms):
+                super().__init__()
+                self.ms = torch.nn.ModuleList(ms)
+
+            def forward(self, x):
+                return sum(m(x) for m in self.ms) / len(self.ms)
+
+        scores = {"linear": evaluate(lin, va, ii, oi)}
+        for k, m in models.items():
+            scores[k] = evaluate(m, va, ii, oi)
+        for arch in steps:
+            scores[f"{arch}.all_seeds"] = evaluate(_Avg([models[f"{arch}.s{s}"] for s in seeds]), va, ii, oi)
+        scores["ensemble"] = evaluate(_Avg(list(models.values())), va, ii, oi)
+        out["folds"].append({"fold": f, "scores": scores})
+        print(f"fold {f}: " + "  ".join(f"{k} {v['median_r']:.4f}/{v['median_rmse_uv']:.1f}"
+                                       for k, v in scores.items()), flush=True)
+    keys = out["folds"][0]["scores"].keys()
+    out["mean"] = {k: {m: float(np.mean([f["scores"][k][m] for f in out["folds"]]))
+                       for m in ("median_r", "median_rmse_uv")} for k in keys}
+    print("MEAN " + "  ".join(f"{k} {v['median_r']:.4f}/{v['median_rmse_uv']:.1f}" for k, v in out["mean"].items()),
+          flush=True)
+    return out
+
+
 def summarise(res: dict) -> dict:
     """Mean over folds of the curve; best step by mean median R."""
     folds = [f for f in res["folds"] if "curve" in f]
@@ -78,6 +124,14 @@ def main(argv=None) -> None:
     torch.set_num_threads(a.threads)
     recipe = {k: getattr(a, k) for k in DEFAULT_RECIPE if getattr(a, k) is not None}
     folds = [int(x) for x in a.folds.split(",")] if a.folds else None
+    if a.arch == "ensemble":
+        from .zoo import STEPS
+
+        res = run_cv_ensemble(a.config, recipe, dict(STEPS), seeds=tuple(range(a.seed + 1)), folds=folds)
+        p = REPO / "runs" / "cv" / f"{a.config}.ensemble.{a.tag}.json"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(json.dumps(res, indent=1))
+        return
     res = run_cv(a.config, a.arch, a.steps, recipe, a.seed, folds, model_kw=json.loads(a.model_kw))
     if a.arch != "linear":
         res["summary"] = summarise(res)

@@ -33,8 +33,10 @@ VERSION = "1.0.0"
 SEED = 0
 WINDOW = 4096
 # Chosen by 5-fold CV on I-II-V2 (runs/cv, summarised in models/TRAINING_NOTES.md)
-RECIPE = dict(DEFAULT_RECIPE)
-STEPS = {"conv": 800, "temporal": 1200}
+# amplitude/noise augmentation: CV +0.0004 (conv) / +0.0007 (temporal) median R, i.e. within noise, but a
+# flatter curve after the optimum, so the step count transfers more safely to the other configurations.
+RECIPE = dict(DEFAULT_RECIPE, amp=0.3, noise=0.02)
+STEPS = {"conv": 700, "temporal": 800}  # CV-optimal step (mean over 5 folds of pooled median R)
 MODEL_KW: dict[str, dict] = {"conv": {}, "temporal": {}}
 ENSEMBLE_MEMBERS = ("conv", "temporal")
 LICENSE = "MIT (model weights); trained on LUDB, ODC-By"
@@ -48,7 +50,7 @@ def _augmentation_text(rc: dict) -> str:
     if rc.get("noise"):
         parts.append(f"white noise up to {rc['noise']} mV std on inputs")
     if not rc.get("amp") and not rc.get("noise"):
-        parts.append("no amplitude/noise augmentation (CV showed no gain)")
+        parts.append("no amplitude/noise augmentation")
     return "; ".join(parts)
 
 
