@@ -382,6 +382,11 @@ def test_drop_and_recent_files(qtbot, win, samples, settings):
     win.recent_menu.actions()[1].trigger()
     assert len(win.model.recording.leads) == 3
     assert settings.value("last_dir") == str(samples.resolve())
+    gone = samples.parent / "no_such_file.hea"
+    win._add_recent(str(gone))
+    win.recent_menu.actions()[0].trigger()
+    assert win.errors and "no_such_file" in win.errors[-1]
+    assert str(gone) not in [a.toolTip() for a in win.recent_menu.actions()]
 
 
 def test_rhythm_lead_and_cabrera(qtbot, win, samples):

@@ -415,8 +415,13 @@ class MainWindow(QMainWindow):
         for p in items:
             act = self.recent_menu.addAction(Path(p).name)
             act.setToolTip(p)
-            act.triggered.connect(lambda _c=False, p=p: self.open_path(p))
+            act.triggered.connect(lambda _c=False, p=p: self._open_recent(p))
         self.recent_menu.setEnabled(bool(items))
+
+    def _open_recent(self, path: str) -> None:
+        if not self.open_path(path) and not Path(path).exists():  # moved or deleted: forget it
+            self.settings.setValue("recent", [p for p in self._recent() if p != path])
+            self._rebuild_recent()
 
     def dragEnterEvent(self, ev) -> None:  # noqa: N802
         if ev.mimeData().hasUrls():
