@@ -369,13 +369,18 @@ class MainWindow(QMainWindow):
     def open_path(self, path: str | Path) -> bool:
         """Open a file; a bad file gives a dialog with the reader's one-line reason and changes nothing."""
         path = str(path)
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # reading hours of data takes a moment
+        error = None
         try:
             self.model.open(path)
         except EcgReconError as e:
-            self.show_error(str(e))
-            return False
+            error = str(e)
         except Exception as e:  # a reader bug must not kill the window
-            self.show_error(f"{path}: cannot read ({type(e).__name__}: {' '.join(str(e).split())})")
+            error = f"{path}: cannot read ({type(e).__name__}: {' '.join(str(e).split())})"
+        finally:
+            QApplication.restoreOverrideCursor()
+        if error is not None:
+            self.show_error(error)
             return False
         self.settings.setValue("last_dir", str(Path(path).resolve().parent))
         self._add_recent(str(Path(path).resolve()))
