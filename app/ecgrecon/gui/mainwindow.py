@@ -91,6 +91,10 @@ class MainWindow(QMainWindow):
         self._sync_actions()
         self.refresh_all()
         self.resize(1400, 900)
+        probs = list(getattr(self.model.zoo, "problems", []) or [])
+        if probs:  # a model whose card and file disagree is refused: say so, do not hide it
+            self.message(f"{len(probs)} model(s) refused — `ecgrecon models` lists why", 30000)
+            self.msg_label.setToolTip("\n".join(probs))
         geo = self.settings.value("window/geometry")
         if geo is not None:
             self.restoreGeometry(geo)
