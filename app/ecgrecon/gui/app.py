@@ -64,7 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         settings = QSettings(str(Path(tmp) / "viewer.ini"), QSettings.Format.IniFormat)
     else:
         settings = default_settings()
-    win = MainWindow(ViewerModel(zoo=load_zoo()), settings=settings, auto_reconstruct=not args.screenshot)
+    # onnxruntime threads: half the cores (at most 4) keep the window responsive while it works
+    threads = max(1, min(4, (os.cpu_count() or 2) // 2))
+    win = MainWindow(ViewerModel(zoo=load_zoo(), threads=threads), settings=settings,
+                     auto_reconstruct=not args.screenshot)
     m = win.model
     if args.layout:
         m.set_layout(args.layout)
