@@ -530,3 +530,12 @@ def test_inputs_and_model_choices_follow_the_file(qtbot, settings, dev_model_dir
     cfgs = [tuple(w.inputs_combo.itemData(i)) for i in range(w.inputs_combo.count())]
     assert cfgs == [INPUTS]
     w.close()
+
+
+def test_hover_reading_inverts_the_paper_mapping(win, samples):
+    win.open_path(samples / "ludb_3.hea")
+    geom = win.geometry_mm()
+    box = geom.box("V1")
+    x, y = box.to_mm(box.t0_s + 0.5, 0.25, geom.spec)
+    assert win.panels[0].reading_at(float(x), float(y)) == "V1  t 5.500 s  +0.25 mV"
+    assert win.panels[0].reading_at(-5.0, 1.0) == ""

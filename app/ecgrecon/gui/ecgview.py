@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPen
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -39,6 +39,8 @@ def _grid_xy(geom: PageGeometry, step: float) -> tuple[np.ndarray, np.ndarray]:
 
 class PaperPanel(QWidget):
     """Title line + one sheet of ECG paper showing the layers of a :class:`~ecgrecon.viewmodel.Panel`."""
+
+    hovered = Signal(str)  # "V1  t 3.420 s  0.53 mV" under the mouse (grid reading), "" outside the boxes
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,6 +82,8 @@ class PaperPanel(QWidget):
         self.px_per_mm = 3.78
         self.label_font = QFont()
         self.label_font.setPointSizeF(8.5)
+        self._geom: PageGeometry | None = None
+        self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
 
     # -- pieces ---------------------------------------------------------------
     def _item(self, key: tuple[int, int]) -> pg.PlotDataItem:
@@ -112,6 +116,7 @@ class PaperPanel(QWidget):
     def render(self, model: ViewerModel, panel: Panel, geom: PageGeometry, px_per_mm: float) -> None:
         self.title.setText(panel.title)
         self.px_per_mm = px_per_mm
+        self._geom = geom
         w_px, h_px = int(round(geom.width_mm * px_per_mm)), int(round(geom.height_mm * px_per_mm))
         if self.plot.width() != w_px or self.plot.height() != h_px:
             self.plot.setFixedSize(w_px, h_px)
@@ -186,6 +191,22 @@ class PaperPanel(QWidget):
             lab.show()
         for lab in self._labels[len(geom.boxes):]:
             lab.hide()
+
+    def reading_at(self, x_mm: float, y_mm: float) -> str:
+        """Lead, time and amplitude at a point of the paper (the inverse of LeadBox.to_mm)."""
+        g = self._geom
+        if g is None:
+            return ""
+        for box in g.boxes:
+            if box.x_mm <= x_mm <= box.x_mm + box.width_mm and box.y_mm <= y_mm <= box.y_mm + box.height_mm:
+                t = box.t0_s + (x_mm - box.x_mm) / g.spec.speed_mm_s
+                v = (box.baseline_mm - y_mm) / g.spec.gain_mm_mv
+                return f"{box.lead}  t {t:.3f} s  {v:+.2f} mV"
+        return ""
+
+    def _mouse_moved(self, pos) -> None:
+        p = self.vb.mapSceneToView(pos)
+        self.hovered.emit(self.reading_at(p.x(), p.y()))
 
     def label_texts(self) -> list[str]:
         """Visible lead captions (for tests and accessibility)."""

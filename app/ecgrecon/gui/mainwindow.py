@@ -276,7 +276,10 @@ class MainWindow(QMainWindow):
         self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # long text
         self.msg_label = QLabel()
         self.msg_label.setStyleSheet("QLabel { color: #8a1c00; font-weight: bold; }")
+        self.hover_label = QLabel()
+        self.hover_label.setMinimumWidth(210)
         sb.addPermanentWidget(self.status_label, 1)
+        sb.addPermanentWidget(self.hover_label)
         sb.addPermanentWidget(self.msg_label)
         self._msg_timer = QTimer(self)
         self._msg_timer.setSingleShot(True)
@@ -717,6 +720,7 @@ class MainWindow(QMainWindow):
         panels = m.panels()
         while len(self.panels) < len(panels):
             p = PaperPanel()
+            p.hovered.connect(self.hover_label.setText)
             self.sheet_layout.addWidget(p, 0, Qt.AlignmentFlag.AlignTop)
             self.panels.append(p)
         self._arrange()
