@@ -22,6 +22,7 @@ from .metrics import LeadMetric
 from .modelcard import ARCH_LABEL, ModelCard, ModelZoo
 from .papergrid import GAINS_MM_MV, LAYOUTS, ORDERS, SPEEDS_MM_S, PageGeometry, PaperSpec, build_page
 from .recording import Recording, Role
+from .style import ROLE_HEX, TRUTH_UNDER_HEX
 
 MODES = ("side", "overlay")
 MODE_LABEL = {"side": "side by side", "overlay": "overlay"}
@@ -29,17 +30,12 @@ PREFERRED_INPUTS = ("I", "II", "V2")
 PREFERRED_ARCH = "conv"
 
 # Role colours (hex, so the printer or any front end can share them) and the word shown with the lead name.
-ROLE_COLOUR = {
-    Role.MEASURED: "#000000",
-    Role.DERIVED: "#0b2a8c",  # dark blue
-    Role.RECONSTRUCTED: "#d2400a",  # red-orange
-    Role.UNKNOWN: "#000000",
-}
+ROLE_COLOUR = dict(ROLE_HEX)  # one palette for screen and print (ecgrecon.style)
 ROLE_TAG = {Role.MEASURED: "measured", Role.DERIVED: "derived", Role.RECONSTRUCTED: "reconstructed",
             Role.UNKNOWN: "recorded"}
 ROLE_SHORT = {**ROLE_TAG, Role.RECONSTRUCTED: "recon"}  # on the paper, where space is short
 TRUTH_COLOUR = "#000000"  # recorded leads in the side-by-side truth panel
-TRUTH_UNDER_COLOUR = "#8a8a8a"  # recorded leads under the reconstruction in overlay mode
+TRUTH_UNDER_COLOUR = TRUTH_UNDER_HEX  # recorded leads under the reconstruction in overlay mode
 
 NO_TRUTH_TEXT = "no ground truth"
 

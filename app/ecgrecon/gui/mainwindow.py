@@ -222,7 +222,7 @@ class MainWindow(QMainWindow):
         v.setContentsMargins(6, 4, 6, 4)
         self.banner = QLabel()
         self.banner.setObjectName("banner")
-        self.banner.setStyleSheet("QLabel#banner { background: #fff3e0; color: #8a1c00; border: 2px solid #d2400a;"
+        self.banner.setStyleSheet("QLabel#banner { background: #fff1cc; color: #000000; border: 2px solid #c87800;"
                                   " padding: 4px; font-weight: bold; font-size: 13pt; }")
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         v.addWidget(self.banner)

@@ -47,6 +47,7 @@ from ..papergrid import (
     page_seconds_for,
 )
 from ..recording import Recording, Role
+from ..style import ROLE_HEX, TRUTH_UNDER_HEX, rgb
 
 PAPERS_MM = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}  # portrait width, height
 TRUTH_PAGES = ("none", "separate", "overlay")
@@ -57,13 +58,18 @@ FILTER_PAD_S = 5.0  # signal kept either side of the page window so filters sett
 # Colours (r, g, b). Grid: classic ECG paper pink/red.
 GRID_MINOR = (248, 200, 200)
 GRID_MAJOR = (228, 112, 112)
-INK = (0, 0, 0)
-RECON_INK = (0, 70, 200)  # reconstructed leads: blue everywhere (trace, label, table)
-TRUTH_UNDER = (150, 150, 150)  # overlay page: measured truth beneath the reconstruction
+INK = rgb(ROLE_HEX[Role.MEASURED])
+RECON_INK = rgb(ROLE_HEX[Role.RECONSTRUCTED])  # same palette as the screen (ecgrecon.style)
+DERIVED_INK = rgb(ROLE_HEX[Role.DERIVED])
+TRUTH_UNDER = rgb(TRUTH_UNDER_HEX)  # overlay page: measured truth beneath the reconstruction
 GREY = (90, 90, 90)
 BANNER_FILL = (255, 241, 204)
 BANNER_EDGE = (200, 120, 0)
 TRUTH_FILL = (232, 232, 232)
+
+def _ink(role: Role | None) -> tuple[int, int, int]:
+    return {Role.RECONSTRUCTED: RECON_INK, Role.DERIVED: DERIVED_INK}.get(role, INK)
+
 
 MINOR_W_MM = 0.07
 MAJOR_W_MM = 0.18
@@ -321,7 +327,7 @@ class PrintJob:
                 self._trace(d, gx, gy, box, pg.under, pg.under_t_off, name, TRUTH_UNDER, spec, TRACE_W_MM * 1.6)
             present = base in pg.rec.leads
             role = pg.rec.role(base) if present else None
-            colour = RECON_INK if role == Role.RECONSTRUCTED else INK
+            colour = _ink(role)
             if present:
                 self._trace(d, gx, gy, box, pg.rec, pg.t_off, name, colour, spec,
                             TRACE_W_MM * (0.8 if pg.under is not None else 1.0))
@@ -436,7 +442,7 @@ class PrintJob:
             cx = x + 16.0 + i * cw + cw / 2
             mm = ms.get(n)
             role = Role(mm.role) if mm else Role.UNKNOWN
-            col = RECON_INK if role == Role.RECONSTRUCTED else INK
+            col = _ink(role)
             d.text(cx, y + 2.6, n, 2.4, bold=True, colour=col, align="center")
             rv = "–" if mm is None or not np.isfinite(mm.r) else f"{mm.r:.2f}"
             ev = "–" if mm is None or not np.isfinite(mm.rmse_uv) else f"{mm.rmse_uv:.0f}"
