@@ -1,4 +1,4 @@
-"""Small dialogs: screen calibration and the keyboard help."""
+"""Small dialogs: screen calibration, the keyboard help and About."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .. import __version__
 from .shortcuts import help_html
 
 BAR_MM = 50.0
@@ -99,3 +100,40 @@ class HelpDialog(QDialog):
         bb.rejected.connect(self.reject)
         lay.addWidget(bb)
         self.resize(480, 560)
+
+
+LICENSES = (
+    ("ecgrecon code", "MIT"),
+    ("Model weights", "MIT; trained on LUDB v1.0.1 (ODC-By)"),
+    ("LUDB (samples, training data)", "Open Data Commons Attribution License v1.0 (ODC-By)"),
+    ("PTB Diagnostic ECG Database (sample)", "ODC-By (PhysioNet)"),
+)
+NOT_A_DEVICE = "This is not a certified medical device: a research and review tool, not for diagnosis."
+
+
+def about_html(zoo) -> str:
+    """Version, the installed models with their versions, licenses and the medical-device disclaimer."""
+    cards = list(zoo.cards) if zoo is not None else []
+    models = "".join(f"<tr><td>{c.id}</td><td>&nbsp;&nbsp;v{c.version}</td></tr>" for c in cards)
+    models = f"<table>{models}</table>" if models else "<p><i>no models installed</i></p>"
+    lic = "".join(f"<li><b>{what}</b>: {lic}</li>" for what, lic in LICENSES)
+    return (f"<h2>ecgrecon {__version__}</h2>"
+            "<p>Rebuild the standard 12-lead ECG from three leads, and show it honestly.</p>"
+            f"<p style='color:#8a1c00'><b>{NOT_A_DEVICE}</b></p>"
+            f"<h3>Licenses</h3><ul>{lic}</ul>"
+            "<p>Sample sources and citations: resources/samples/ATTRIBUTION.md.</p>"
+            f"<h3>Installed models ({len(cards)})</h3>{models}")
+
+
+class AboutDialog(QDialog):
+    def __init__(self, zoo, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("About ecgrecon")
+        lay = QVBoxLayout(self)
+        self.text = QTextBrowser()
+        self.text.setHtml(about_html(zoo))
+        lay.addWidget(self.text)
+        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        bb.rejected.connect(self.reject)
+        lay.addWidget(bb)
+        self.resize(560, 620)

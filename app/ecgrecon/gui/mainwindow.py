@@ -36,9 +36,10 @@ from ..leads import STANDARD_12
 from ..papergrid import GAINS_MM_MV, LAYOUTS, SPEEDS_MM_S
 from ..recording import Role
 from ..viewmodel import NO_TRUTH_TEXT, ROLE_COLOUR, ViewerModel, fmt_r, fmt_uv
-from .dialogs import CalibrationDialog, HelpDialog
+from .dialogs import AboutDialog, CalibrationDialog, HelpDialog
 from .ecgview import Overview, PaperPanel
 from .shortcuts import make_actions
+from .welcome import WelcomePanel, sample_entries
 from .worker import ReconstructionWorker
 
 PAGE_WIDTH_MM = 280.0
@@ -127,6 +128,12 @@ class MainWindow(QMainWindow):
         m_file = mb.addMenu("&File")
         m_file.addAction(a["open"])
         self.recent_menu = m_file.addMenu("Open &recent")
+        m_samples = m_file.addMenu("Open &sample")
+        for smp in sample_entries():
+            act = m_samples.addAction(smp.title)
+            act.setStatusTip(smp.description)
+            act.triggered.connect(lambda _c=False, p=smp.path: self.open_path(p))
+        m_samples.setEnabled(bool(m_samples.actions()))
         m_file.addAction(a["export_pdf"])
         m_file.addSeparator()
         m_file.addAction(a["quit"])
@@ -193,6 +200,8 @@ class MainWindow(QMainWindow):
         m_set.addAction(a["settings"])
         m_help = mb.addMenu("&Help")
         m_help.addAction(a["help"])
+        self.about_action = m_help.addAction("&About ecgrecon…")
+        self.about_action.triggered.connect(self.show_about)
 
         tb = QToolBar("Reconstruction")
         tb.setObjectName("reconToolbar")
@@ -262,6 +271,11 @@ class MainWindow(QMainWindow):
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 0)
         v.addWidget(split, 1)
+        self.split = split
+        self.welcome = WelcomePanel()  # in place of the empty paper until a recording is open
+        self.welcome.chosen.connect(self.open_path)
+        self.welcome.open_requested.connect(self.open_dialog)
+        v.addWidget(self.welcome, 1)
 
         self.overview = Overview()
         self.overview.region.sigRegionChanged.connect(self._region_moved)
@@ -704,6 +718,8 @@ class MainWindow(QMainWindow):
         self._fill_table()
         rec = m.truth if m.truth is not None else (m.recon.result if m.recon else None)
         has = m.recording is not None
+        self.welcome.setVisible(not has)
+        self.split.setVisible(has)
         long_rec = has and m.duration_s > m.page_seconds(PAGE_WIDTH_MM) + 1e-6
         self.overview.setVisible(bool(long_rec))
         self.scrollbar.setVisible(bool(long_rec))
@@ -814,6 +830,10 @@ class MainWindow(QMainWindow):
 
     def show_help(self) -> None:
         HelpDialog(self).exec()
+
+    def show_about(self) -> None:
+        self.about_dialog = AboutDialog(self.model.zoo, self)
+        self._exec_dialog(self.about_dialog)
 
     def export_pdf(self) -> None:
         if importlib.util.find_spec("ecgrecon.printing.pdf") is None:
