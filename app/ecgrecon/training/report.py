@@ -149,7 +149,7 @@ def build_report(models_dir: Path, data_dir: Path | None = None, log=print) -> s
         L.append("|---|---|" + "---|---|" * len(order))
         for n in STANDARD_12:
             role = summ[order[0].id]["per_lead"][n]["role"]
-            if role == "measured":
+            if role in ("measured", "derived"):  # exact: R 1, RMSE 0
                 continue
             cells = []
             for c in order:
