@@ -147,7 +147,7 @@ def test_wrong_shape_or_names_are_refused(tmp_path, zoo):
 
 
 def test_missing_input_lead_and_gaps_are_clear(zoo, ludb):
-    with pytest.raises(InputError, match="no lead V5"):
+    with pytest.raises(InputError, match="no lead V1, V5"):
         reconstruct(ludb.select(["I", "II", "V2"]), zoo.default_for(("II", "V1", "V5")), zoo=zoo)
     sig = ludb.signals.copy()
     sig[ludb.index("V2"), 100:150] = np.nan
@@ -212,3 +212,28 @@ def test_streamed_cli_for_long_recordings(tmp_path, zoo, monkeypatch):
     np.testing.assert_allclose(out.lead("II"), inp.lead("II"), atol=6e-4)
     mem = reconstruct(inp, zoo.default_for(("I", "II", "V2"), "conv"), zoo=zoo).result
     assert np.max(np.abs(out.signals - mem.signals)) < 1e-3
+
+
+def test_cli_evaluate_on_sample_matches_reconstruct(samples, capsys):
+    assert main(["evaluate", str(samples / "ludb_3.hea"), "--inputs", "I,II,V2", "--arch", "conv", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["n_records"] == 1 and data["model"] == "I-II-V2.conv"
+    res = reconstruct(read_recording(samples / "ludb_3.hea"), load_zoo().get("I-II-V2.conv"))
+    for m in res.metrics.leads:
+        assert data["leads"][m.lead]["r"]["median"] == pytest.approx(m.r, abs=1e-12)
+    assert data["summary"]["reconstructed"]["r"]["n"] == 5
+
+
+def test_cli_evaluate_reproduces_report_figures(shared_data, capsys):
+    """`ecgrecon evaluate` on the test subjects gives the card's (and REPORT.md's) numbers."""
+    card = json.loads((models_dir() / "I-II-V2.conv.json").read_text())
+    assert main(["evaluate", str(shared_data / "ludb" / "data"), "--subjects", "test", "--model", "I-II-V2.conv",
+                 "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["n_records"] == 40
+    got = data["summary"]["reconstructed"]
+    assert got["r"]["median"] == pytest.approx(card["metrics_test"]["reconstructed_median_r"], abs=5e-4)
+    assert got["rmse_uv"]["median"] == pytest.approx(card["metrics_test"]["reconstructed_median_rmse_uv"], abs=0.5)
+    report = (models_dir() / "REPORT.md").read_text()
+    assert f"| I-II-V2.conv | {card['n_parameters']} |" in report
+    assert f"{got['r']['median']:.3f}" in report
