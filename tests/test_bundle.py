@@ -123,6 +123,39 @@ def test_viewer_without_display_says_so(bundle, clean_env):
     assert len(lines) == 1 and "no display" in lines[0], r.stderr
 
 
+def test_qt_platform_plugins_resolve_here(bundle):
+    """The libraries the bundle leaves to the system (README, "Desktop bundle") are all present on this host."""
+    internal = bundle / "_internal"
+    env = dict(os.environ, LD_LIBRARY_PATH=f"{internal}:{internal / 'PySide6/Qt/lib'}")
+    for plugin in ("libqxcb.so", "libqoffscreen.so"):  # Wayland sessions also need libwayland-*
+        so = next(internal.rglob(f"platforms/{plugin}"))
+        r = subprocess.run(["ldd", str(so)], env=env, capture_output=True, text=True)
+        missing = [ln.split()[0] for ln in r.stdout.splitlines() if "not found" in ln]
+        assert not missing, f"{plugin} needs system libraries missing here: {missing} (see README, Desktop bundle)"
+
+
+@pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb not installed (apt-get install xvfb)")
+def test_viewer_on_a_real_x_server(bundle, clean_env, tmp_path):
+    """The xcb platform plugin loads against the system's X libraries."""
+    display = f":{90 + os.getpid() % 9}"
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        out = tmp_path / "x11.png"
+        env = dict(clean_env, DISPLAY=display, QT_QPA_PLATFORM="xcb")
+        for _ in range(50):  # wait for the server socket
+            if Path(f"/tmp/.X11-unix/X{display[1:]}").exists():
+                break
+            subprocess.run(["sleep", "0.1"])
+        r = subprocess.run([str(bundle / "ecgrecon-viewer"), str(REPO / "resources/samples/ludb_3_3lead.hea"),
+                            "--screenshot", str(out)], env=env, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr[-3000:]
+        assert out.stat().st_size > 10_000
+    finally:
+        xvfb.terminate()
+        xvfb.wait(10)
+
+
 @pytest.mark.skipif(shutil.which("desktop-file-validate") is None, reason="desktop-file-utils not installed")
 def test_desktop_file_validates(bundle):
     r = subprocess.run(["desktop-file-validate", str(bundle / "org.ecgrecon.Viewer.desktop")],
