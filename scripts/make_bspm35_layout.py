@@ -83,10 +83,11 @@ CONFIGS = {
                              "against the upper-left parasternal electrode L2."},
     "STRAP": {"inputs": ["A-I", "E-SP", "A-SP"],
               "description": "a chest belt at the level of the xiphoid (E): right/left mid-axillary, sternal and "
-                             "spinal electrodes; no vertical extent, so limb leads are hard."},
+                             "spinal electrodes, all at one height (no vertical electrode spacing)."},
     "SHIRT": {"inputs": ["LA-RA", "LL-RA", "V2-RA"],
               "description": "a smart shirt with electrodes at the Mason-Likar limb sites plus V2, all against RA "
-                             "(no Wilson terminal needed); linearly equivalent to I, II, V2."},
+                             "(no Wilson terminal needed); linearly equivalent to I, II, V2, so I, II, III, aVR, aVL, "
+                             "aVF and V2 are exact up to filtering: compare its V1, V3-V6 with I-II-V2."},
 }
 
 

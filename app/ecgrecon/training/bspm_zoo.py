@@ -247,6 +247,12 @@ def report_section(out_dir: Path) -> str:
         e = [m(a, x, "reconstructed_median_rmse_uv", 0) for x in ARCHS]
         L.append(f"| {cfg} | {', '.join(ins)} | " + " | ".join(r + e) + f" | {_f(dm.get('all12_median_r'))} |")
     L.append("")
+    lay = load_layout(LAYOUT)
+    L.append("| configuration | what it models |")
+    L.append("|---|---|")
+    for cfg in sorted(by_cfg, key=lambda k: (k != "EASI", k)):
+        L.append(f"| {cfg} | {lay.config_descriptions.get(cfg, '')} |")
+    L.append("")
     L.append("Per lead (median R over the test subjects):")
     L.append("")
     L.append("| model | " + " | ".join(STANDARD_12) + " |")
