@@ -27,7 +27,8 @@ from .style import ROLE_HEX, TRUTH_UNDER_HEX
 MODES = ("side", "overlay")
 MODE_LABEL = {"side": "side by side", "overlay": "overlay"}
 PREFERRED_INPUTS = ("I", "II", "V2")
-PREFERRED_ARCH = "conv"
+# None: the zoo default (ensemble where shipped), the same model the CLI and models/REPORT.md call default
+PREFERRED_ARCH: str | None = None
 
 # Role colours (hex, so the printer or any front end can share them) and the word shown with the lead name.
 ROLE_COLOUR = dict(ROLE_HEX)  # one palette for screen and print (ecgrecon.style)
@@ -128,7 +129,7 @@ class ViewerModel:
         return self.zoo.for_inputs(inputs)
 
     def default_choice(self) -> tuple[tuple[str, ...] | None, str | None]:
-        """{I, II, V2} with the conv model when possible, else the zoo's default for the first fit."""
+        """{I, II, V2} when possible, else the first fit; the configuration's default model."""
         choices = self.input_choices()
         if not choices:
             return None, None
