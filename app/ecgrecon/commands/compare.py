@@ -48,11 +48,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     w = max(12, *(len(c.configuration) for c in res))
     print(f"{args.input}: R per lead (m = measured input, d = exact from inputs, otherwise reconstructed)")
-    print(f"{'configuration':<{w}} {'model':<20} " + " ".join(f"{n:>6}" for n in STANDARD_12) + "  recon-med")
+    print(f"{'configuration':<{w}} {'model':<20} " + " ".join(f"{n:>7}" for n in STANDARD_12) + "  recon-med")
     for c in res:
         cells = []
         for n in STANDARD_12:
             tag = {"measured": "m", "derived": "d"}.get(c.roles.get(n, ""), " ")
-            cells.append(f"{c.r.get(n, float('nan')):5.3f}{tag}")
+            cells.append(f"{c.r.get(n, float('nan')):6.3f}{tag}")
         print(f"{c.configuration:<{w}} {c.model:<20} " + " ".join(cells) + f"  {c.reconstructed_median_r:8.3f}")
     return 0
