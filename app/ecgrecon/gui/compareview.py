@@ -260,7 +260,7 @@ class CompareDialog(QDialog):
         if not self.results or lead not in self.rec.leads:
             return
         t = self.rec.time
-        # truth conditioned like the scores (the models' preprocessing: 0.5 Hz baseline removal)
+        # truth and reconstructions conditioned like the scores (the models' preprocessing)
         from ..conditioning import apply_filters
         from ..inference import preprocessing_spec
 
@@ -272,7 +272,9 @@ class CompareDialog(QDialog):
         for i, r in enumerate(self.results):
             if r.signals is None:
                 continue
-            self.plot.plot(t[: r.signals.shape[1]], r.signals[k],
+            y = r.signals[k][None].astype(np.float64)
+            y = y[0] if spec.is_identity() else apply_filters(y, self.rec.fs, spec)[0]
+            self.plot.plot(t[: y.shape[0]], y,
                            pen=pg.mkPen(OVERLAY_COLOURS[i % len(OVERLAY_COLOURS)], width=1),
                            name=f"{r.configuration} (R {r.r.get(lead, float('nan')):.3f})")
         self.plot.setXRange(0, min(3.0, self.rec.duration), padding=0.01)  # a few beats; pan/zoom for more
