@@ -41,6 +41,8 @@ def describe(rec: Recording) -> dict:
         "electrodes": None if rec.electrodes is None else list(rec.electrodes.names),
         "electrode_reference": None if rec.electrodes is None else rec.electrodes.reference,
         "electrode_layout": None if rec.electrodes is None else rec.electrodes.layout,
+        "electrode_reference_in_file": None if rec.electrodes is None else
+        rec.meta.provenance.get("bspm_reference_in_file", "unknown"),
     }
 
 
@@ -55,8 +57,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"  record     {d['record_id']}")
         print(f"  leads      {d['n_leads']}: {' '.join(d['leads'])}")
         if d["electrodes"]:
-            print(f"  electrodes {len(d['electrodes'])} (layout {d['electrode_layout']}, against "
-                  f"{d['electrode_reference']}); the 12 leads are derived from them")
+            print(f"  electrodes {len(d['electrodes'])} (layout {d['electrode_layout']}; reference in file: "
+                  f"{d['electrode_reference_in_file']}, shown against {d['electrode_reference']}); "
+                  "the 12 leads are derived from them")
         if any(r != "unknown" for r in d["roles"]):
             print("  roles      " + " ".join(f"{n}={r}" for n, r in zip(d["leads"], d["roles"], strict=True)))
         print(f"  rate       {d['fs_hz']:g} Hz")
