@@ -13,6 +13,8 @@ def pearson_r(a: np.ndarray, b: np.ndarray) -> float:
     a = np.asarray(a, np.float64)
     b = np.asarray(b, np.float64)
     ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < 2:
+        return float("nan")
     a, b = a[ok] - a[ok].mean(), b[ok] - b[ok].mean()
     den = np.sqrt(np.dot(a, a) * np.dot(b, b))
     return float(np.dot(a, b) / den) if den > 0 else float("nan")
