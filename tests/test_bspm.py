@@ -303,3 +303,11 @@ def test_bspm_zoo_smoke_builds_loadable_models(tmp_path):
     b = bspm.with_leads(read_recording(BSPM_DIR / "ludb_3_bspm.hea"), card.input_leads)
     res = reconstruct(b, card, zoo=zoo)
     assert res.metrics is not None and all(r == Role.RECONSTRUCTED for r in res.result.roles)
+
+
+def test_with_all_inputs_offers_map_configurations(test_zoo, samples):
+    b = bspm.with_all_inputs(read_recording(BSPM_DIR / "ludb_3_bspm.hea"), test_zoo)
+    assert {"E-S", "A-S", "A-I", "L2M-L2", "V2-L2", "V4-L2"} <= set(b.leads)
+    assert b.leads[:12] == STANDARD_12
+    plain = read_recording(samples / "ludb_3.hea")
+    assert bspm.with_all_inputs(plain, test_zoo) is plain

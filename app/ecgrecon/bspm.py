@@ -431,3 +431,18 @@ def config_name(inputs: tuple[str, ...] | list[str]) -> str:
         if tuple(v) == tuple(inputs):
             return k
     return "_".join(inputs)
+
+
+def with_all_inputs(rec: Recording, zoo=None) -> Recording:
+    """A map plus every installed model's input leads it can derive (so a viewer can offer them); else ``rec``."""
+    if rec.electrodes is None:
+        return rec
+    if zoo is None:
+        from .modelcard import load_zoo
+
+        zoo = load_zoo()
+    want: list[str] = []
+    for inputs in zoo.configurations():
+        if all(n in rec.leads or can_derive(rec.electrodes, n) for n in inputs):
+            want += [n for n in inputs if n not in rec.leads and n not in want]
+    return with_leads(rec, want)
