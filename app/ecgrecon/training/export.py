@@ -76,7 +76,7 @@ def verify_onnx(model: torch.nn.Module, path: str | Path, n_in: int, lengths=(51
     assert ins[0].name == "x" and outs[0].name == "y", (ins[0].name, outs[0].name)
     rng = np.random.default_rng(seed)
     worst = 0.0
-    for b, T in zip((1, 3, 1), lengths):
+    for b, T in zip((1, 3, 1), lengths, strict=False):
         x = (rng.standard_normal((b, n_in, T)) * 0.5).astype(np.float32)
         with torch.no_grad():
             ref = model.eval()(torch.from_numpy(x)).numpy()

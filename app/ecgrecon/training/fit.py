@@ -93,7 +93,7 @@ def train_net(arch: str, train_records: list[np.ndarray], in_idx, out_idx, *, st
         opt.step()
         with torch.no_grad():
             d = rc["ema"]
-            for pe, pm in zip(ema.parameters(), model.parameters()):
+            for pe, pm in zip(ema.parameters(), model.parameters(), strict=True):
                 pe.mul_(d).add_(pm.detach(), alpha=1 - d)
         if eval_records is not None and step % eval_every == 0:
             curve.append({"step": step, "loss": float(loss), **evaluate(ema, eval_records, in_idx, out_idx)})

@@ -73,7 +73,8 @@ class UNet1d(nn.Module):
         return 2 ** (len(self.ch) - 1)
 
     def describe(self) -> str:
-        return (f"1-D U-Net, {len(self.ch)} levels (x{self.length_multiple} down), {self.ch[0]}-{self.ch[-1]} channels, "
+        return (f"1-D U-Net, {len(self.ch)} levels (x{self.length_multiple} down), "
+                f"{self.ch[0]}-{self.ch[-1]} channels, "
                 f"kernel {self.k}, no normalisation, plus a least-squares-initialised linear 1x1 path")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -84,7 +85,7 @@ class UNet1d(nn.Module):
                 h = F.avg_pool1d(h, 2)
             h = blk(h)
             skips.append(h)
-        for j, (up, dec) in enumerate(zip(self.up, self.dec)):
+        for j, (up, dec) in enumerate(zip(self.up, self.dec, strict=True)):
             h = up(F.interpolate(h, scale_factor=2.0, mode="nearest"))
             h = dec(torch.cat([h, skips[-2 - j]], dim=1))
         return self.linear(x) + self.head(h)

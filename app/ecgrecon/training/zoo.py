@@ -24,7 +24,7 @@ import torch
 
 from .. import leads as _leads
 from .configs import ARCHS, CONFIG_NAMES, input_leads, output_leads
-from .data import REPO, SPLIT_FILE, lead_index, load_ludb, load_split, preprocess, train_subjects
+from .data import REPO, lead_index, load_ludb, load_split, preprocess, train_subjects
 from .export import OPSET, export_onnx, sha256, verify_onnx
 from .fit import DEFAULT_RECIPE, linear_model, train_net
 from .models import n_parameters, receptive_field
@@ -38,7 +38,12 @@ WINDOW = 4096
 RECIPE = dict(DEFAULT_RECIPE, amp=0.3, noise=0.02)
 STEPS = {"conv": 700, "temporal": 800}  # CV-optimal step (mean over 5 folds of pooled median R)
 MODEL_KW: dict[str, dict] = {"conv": {}, "temporal": {}}
-ENSEMBLE_MEMBERS = ("conv", "temporal")
+# (arch, seed) members of <cfg>.ensemble; seed 0 is <cfg>.<arch>, seed s > 0 is <cfg>.<arch>.s<s>
+ENSEMBLE_MEMBERS = (("conv", 0), ("temporal", 0), ("conv", 1), ("temporal", 1))
+
+
+def model_id(config: str, arch: str, seed: int = SEED) -> str:
+    return f"{config}.{arch}" if seed == SEED else f"{config}.{arch}.s{seed}"
 LICENSE = "MIT (model weights); trained on LUDB, ODC-By"
 DATA_DESC = "LUDB v1.0.1 (200 subjects, 500 Hz)"
 
@@ -96,7 +101,7 @@ def build_one(config: str, arch: str, train_records: list[np.ndarray], out_dir: 
     torch.set_num_threads(1)
     ii, oi = lead_index(input_leads(config)), lead_index(output_leads(config))
     rc = dict(RECIPE, **(recipe or {}))
-    model_id = f"{config}.{arch}"
+    mid = model_id(config, arch, seed)
     t_wall = time.time()
     if arch == "linear":
         model, cpu = linear_model(train_records, ii, oi)
@@ -113,7 +118,7 @@ def build_one(config: str, arch: str, train_records: list[np.ndarray], out_dir: 
         rf = receptive_field(model, len(ii))
         detail = f"{model.describe()}; {n_parameters(model) / 1000:.0f}k parameters"
         aug = _augmentation_text(rc)
-    onnx_path = out_dir / f"{model_id}.onnx"
+    onnx_path = out_dir / f"{mid}.onnx"
     t_exp = time.process_time()
     export_onnx(model, len(ii), onnx_path, max(mult, 1))
     err = verify_onnx(model, onnx_path, len(ii), lengths=tuple(L for L in (512, 1024, 4992)))
@@ -125,15 +130,16 @@ def build_one(config: str, arch: str, train_records: list[np.ndarray], out_dir: 
         f"AdamW lr {rc['lr']}, weight decay {rc['weight_decay']}, EMA {rc['ema']} of weights (exported), MSE loss",
         "augmentation": aug, "cpu_seconds": round(cpu, 1), "export_cpu_seconds": round(exp_cpu, 1),
         "wall_seconds": round(time.time() - t_wall, 1), "onnx_max_abs_diff_vs_torch": err,
-        "command": f"python -m ecgrecon.training.zoo --config {config} --arch {arch}",
+        "command": f"python -m ecgrecon.training.zoo --config {config} --arch {arch}"
+                   + (f" --seed {seed}" if seed != SEED else ""),
         **(training_extra or {}),
     }
-    card = _card(model_id, config, arch, model, onnx_path, training, rf=rf, mult=max(mult, 1), detail=detail)
+    card = _card(mid, config, arch, model, onnx_path, training, rf=rf, mult=max(mult, 1), detail=detail)
     return model, onnx_path, _write_card(card, out_dir)
 
 
-def ensemble_card(config: str, out_dir: Path, member_archs=ENSEMBLE_MEMBERS) -> Path:
-    members = [json.loads((out_dir / f"{config}.{a}.json").read_text()) for a in member_archs]
+def ensemble_card(config: str, out_dir: Path, members_spec=ENSEMBLE_MEMBERS) -> Path:
+    members = [json.loads((out_dir / f"{model_id(config, a, s)}.json").read_text()) for a, s in members_spec]
     rf = max(m["receptive_field_samples"] for m in members)
     mult = max(m["length_multiple"] for m in members)
     training = {k: v for k, v in members[0]["training"].items() if k in ("data", "split_file", "train_subjects",
@@ -173,7 +179,7 @@ def _beats(a: dict, b: dict) -> bool:
             and a["reconstructed_median_rmse_uv"] < b["reconstructed_median_rmse_uv"])
 
 
-def build_config(config: str, archs, out_dir: Path, data: dict, split: dict, *, seed: int = SEED,
+def build_config(config: str, archs, out_dir: Path, data: dict, split: dict, *, seeds=(SEED,),
                  log=print) -> dict:
     subs = train_subjects(split)
     recs = [data[s] for s in subs]
@@ -185,13 +191,16 @@ def build_config(config: str, archs, out_dir: Path, data: dict, split: dict, *, 
     for arch in archs:
         if arch == "ensemble":
             continue
-        _, p, _ = build_one(config, arch, recs, out_dir, seed=seed, training_extra=extra)
-        c = json.loads((out_dir / f"{config}.{arch}.json").read_text())
-        log(f"{c['id']}: {c['n_parameters']} params, rf {c['receptive_field_samples']}, "
-            f"{c['training']['cpu_seconds']} cpu-s, {p.stat().st_size / 1e6:.2f} MB")
-        built.append(f"{config}.{arch}")
-    metrics = add_test_metrics(out_dir, built, sorted(split["test"]))
-    if "ensemble" in archs and all((out_dir / f"{config}.{a}.json").exists() for a in ENSEMBLE_MEMBERS):
+        for seed in (seeds if arch != "linear" else (SEED,)):
+            _, p, _ = build_one(config, arch, recs, out_dir, seed=seed, training_extra=extra)
+            mid = model_id(config, arch, seed)
+            c = json.loads((out_dir / f"{mid}.json").read_text())
+            log(f"{c['id']}: {c['n_parameters']} params, rf {c['receptive_field_samples']}, "
+                f"{c['training']['cpu_seconds']} cpu-s, {p.stat().st_size / 1e6:.2f} MB")
+            built.append(mid)
+    metrics = add_test_metrics(out_dir, built, sorted(split["test"])) if built else {}
+    if "ensemble" in archs and all((out_dir / f"{model_id(config, a, s)}.json").exists()
+                                   for a, s in ENSEMBLE_MEMBERS):
         ep = ensemble_card(config, out_dir)
         metrics.update(add_test_metrics(out_dir, [f"{config}.ensemble"], sorted(split["test"])))
         lin = out_dir / f"{config}.linear.json"
@@ -239,7 +248,8 @@ def main(argv=None) -> int:
     ap.add_argument("--config", action="append", choices=CONFIG_NAMES)
     ap.add_argument("--arch", action="append", choices=(*ARCHS, "ensemble"))
     ap.add_argument("--out", type=Path, default=REPO / "models")
-    ap.add_argument("--seed", type=int, default=SEED)
+    ap.add_argument("--seed", type=int, action="append", help="seed(s) of the networks (default 0; --all: 0 and 1, "
+                    "the ensemble members)")
     ap.add_argument("--smoke", action="store_true", help="CI: a few steps on 2 sample records into --out or a temp dir")
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
@@ -255,7 +265,8 @@ def main(argv=None) -> int:
     a.out.mkdir(parents=True, exist_ok=True)
     print(f"training {', '.join(configs)} x {', '.join(archs)} -> {a.out}  ({shlex.join(sys.argv)})", flush=True)
     for cfg in configs:
-        build_config(cfg, archs, a.out, data, split, seed=a.seed, log=lambda s: print(s, flush=True))
+        seeds = tuple(a.seed) if a.seed else (tuple(sorted({s for _, s in ENSEMBLE_MEMBERS})) if a.all else (SEED,))
+        build_config(cfg, archs, a.out, data, split, seeds=seeds, log=lambda s: print(s, flush=True))
     return 0
 
 
