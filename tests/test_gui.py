@@ -538,3 +538,28 @@ def test_hover_reading_inverts_the_paper_mapping(win, samples):
     x, y = box.to_mm(box.t0_s + 0.5, 0.25, geom.spec)
     assert win.panels[0].reading_at(float(x), float(y)) == "V1  t 5.500 s  +0.25 mV"
     assert win.panels[0].reading_at(-5.0, 1.0) == ""
+
+
+def test_user_model_folder_setting(win, settings, tmp_path, samples):
+    """Settings > Add model folder: models there appear in the model list and persist."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("mdm", Path(__file__).parents[1] / "scripts" / "make_dev_model.py")
+    mdm = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mdm)
+    folder = tmp_path / "my_models"
+    mdm.build(folder, samples / "ludb_3.hea", ["I", "II", "V2"], model_id="I-II-V2.mylinear")
+    win.set_model_dirs([str(folder)])
+    assert "I-II-V2.mylinear" in {c.id for c in win.model.zoo.cards}
+    assert settings.value("models/extra_dirs") in ([str(folder)], str(folder))
+    assert win.open_path(samples / "ludb_3.hea")
+    win.choose(("I", "II", "V2"), "I-II-V2.mylinear")
+    assert win.model.model_id == "I-II-V2.mylinear"
+    # a window built later with the same settings finds the folder again
+    from ecgrecon.gui.mainwindow import MainWindow
+
+    w2 = MainWindow(ViewerModel(zoo=win.model.zoo), settings=settings, auto_reconstruct=False)
+    assert "I-II-V2.mylinear" in {c.id for c in w2.model.zoo.cards}
+    w2.close()
+    win.set_model_dirs([])
+    assert "I-II-V2.mylinear" not in {c.id for c in win.model.zoo.cards}

@@ -237,3 +237,26 @@ def test_cli_evaluate_reproduces_report_figures(shared_data, capsys):
     report = (models_dir() / "REPORT.md").read_text()
     assert f"| I-II-V2.conv | {card['n_parameters']} |" in report
     assert f"{got['r']['median']:.3f}" in report
+
+
+def test_cli_model_dir_adds_user_models(tmp_path, samples, monkeypatch, capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("mdm", Path(__file__).parents[1] / "scripts" / "make_dev_model.py")
+    mdm = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mdm)
+    mdm.build(tmp_path, samples / "ludb_3.hea", ["I", "II", "V2"], model_id="I-II-V2.user")
+    monkeypatch.delenv("ECGRECON_MODEL_PATH", raising=False)
+    try:
+        assert main(["--model-dir", str(tmp_path), "models", "--json"]) == 0
+        ids = {m["id"] for m in json.loads(capsys.readouterr().out)["models"]}
+        assert "I-II-V2.user" in ids and "I-II-V2.conv" in ids
+        out = tmp_path / "o.hea"
+        assert main(["--model-dir", str(tmp_path), "reconstruct", str(samples / "ludb_3.hea"), "--model",
+                     "I-II-V2.user", "-o", str(out)]) == 0
+        back = read_recording(out)
+        assert any(c.startswith("RECONSTRUCTED ECG") and "I-II-V2.user" in c for c in back.meta.comments)
+    finally:
+        monkeypatch.delenv("ECGRECON_MODEL_PATH", raising=False)
+        load_zoo(refresh=True)
+    assert main(["--model-dir", str(tmp_path / "nope"), "models"]) == 2

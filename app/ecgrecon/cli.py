@@ -25,6 +25,8 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="ecgrecon", description="Rebuild the standard 12-lead ECG from three leads.")
     p.add_argument("--version", action="version", version=f"ecgrecon {__version__}")
+    p.add_argument("--model-dir", action="append", default=[], metavar="DIR",
+                   help="extra folder of ONNX models with cards (repeatable; also ECGRECON_MODEL_PATH)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
         try:
@@ -43,6 +45,16 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    if args.model_dir:
+        from .modelcard import load_zoo
+
+        missing = [d for d in args.model_dir if not os.path.isdir(d)]
+        if missing:
+            print(f"ecgrecon: error: {missing[0]}: model folder does not exist", file=sys.stderr)
+            return 2
+        old = os.environ.get("ECGRECON_MODEL_PATH", "")
+        os.environ["ECGRECON_MODEL_PATH"] = os.pathsep.join([*args.model_dir, *([old] if old else [])])
+        load_zoo(refresh=True)
     try:
         return int(args.func(args) or 0)
     except Cancelled:

@@ -33,6 +33,7 @@ from ..conditioning import FilterSpec
 from ..errors import EcgReconError
 from ..io import READ_FORMATS
 from ..leads import STANDARD_12
+from ..modelcard import ModelZoo
 from ..papergrid import GAINS_MM_MV, LAYOUTS, SPEEDS_MM_S
 from ..recording import Role
 from ..viewmodel import NO_TRUTH_TEXT, ROLE_COLOUR, ViewerModel, fmt_r, fmt_uv
@@ -84,6 +85,8 @@ class MainWindow(QMainWindow):
         self.worker: ReconstructionWorker | None = None
         self._old_workers: list[ReconstructionWorker] = []
         self.calibration = float(self.settings.value("calibration", 1.0, type=float) or 1.0)
+        if self.model_dirs():  # user model folders (a setting; ECGRECON_MODEL_PATH works too)
+            self.model.zoo = ModelZoo.discover(self.model_dirs())
         self.fit_to_window = False
         self.setWindowTitle("ecgrecon viewer")
         self.setAcceptDrops(True)
@@ -198,6 +201,8 @@ class MainWindow(QMainWindow):
         m_rec.addActions([a["reconstruct"], a["cancel"]])
         m_set = mb.addMenu("&Settings")
         m_set.addAction(a["settings"])
+        m_set.addAction("Add &model folder…", self.add_model_dir_dialog)
+        m_set.addAction("&Forget added model folders", lambda: self.set_model_dirs([]))
         m_help = mb.addMenu("&Help")
         m_help.addAction(a["help"])
         self.about_action = m_help.addAction("&About ecgrecon…")
@@ -314,6 +319,25 @@ class MainWindow(QMainWindow):
         self._rebuild_recent()
 
     # ------------------------------------------------------------ settings
+    def model_dirs(self) -> list[str]:
+        v = self.settings.value("models/extra_dirs", [])
+        return [str(x) for x in (v if isinstance(v, list) else [v]) if x]
+
+    def set_model_dirs(self, dirs: list[str]) -> None:
+        """Persist user model folders and rediscover models (bundled + env + these)."""
+        self.settings.setValue("models/extra_dirs", list(dirs))
+        self.model.zoo = ModelZoo.discover(dirs)
+        self._fill_model_combos()
+        n = len(self.model.zoo)
+        probs = self.model.zoo.problems
+        self.message(f"{n} models available" + (f"; {len(probs)} refused (see tooltip)" if probs else ""), 10000)
+        self.msg_label.setToolTip("\n".join(probs))
+
+    def add_model_dir_dialog(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Folder with ONNX models and their cards")
+        if d:
+            self.set_model_dirs([*self.model_dirs(), d])
+
     def _load_view_settings(self) -> None:
         s, m = self.settings, self.model
         lay = s.value("layout", m.layout)
