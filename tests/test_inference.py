@@ -41,9 +41,9 @@ def test_zoo_has_three_models_per_configuration(zoo):
 
 
 def test_bundle_size_limits():
-    sizes = [p.stat().st_size for p in models_dir().glob("*.onnx")]
+    sizes = [p.stat().st_size for p in models_dir().rglob("*.onnx")]
     assert sizes and max(sizes) <= 2 * 1024 * 1024
-    assert sum(p.stat().st_size for p in models_dir().iterdir() if p.is_file()) <= 40 * 1024 * 1024
+    assert sum(p.stat().st_size for p in models_dir().rglob("*") if p.is_file()) <= 40 * 1024 * 1024
 
 
 @pytest.mark.parametrize("arch", ["conv", "temporal", "linear"])
