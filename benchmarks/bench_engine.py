@@ -68,8 +68,9 @@ def bench_long(hours: float, model: str, threads: int) -> None:
         if p.returncode:
             print(p.stderr)
             return
+        size_gb = out.with_suffix(".dat").stat().st_size / 1e9
         print(f"{hours:g} h three-lead 500 Hz -> 12-lead WFDB with {model}, {threads} thread(s): "
-              f"{wall:.1f} s wall, peak memory {peak:.0f} MB, output {out.with_suffix('.dat').stat().st_size / 1e9:.2f} GB")
+              f"{wall:.1f} s wall, peak memory {peak:.0f} MB, output {size_gb:.2f} GB")
 
 
 if __name__ == "__main__":

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 import numpy as np
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """Where a lead's samples came from. Shown to clinicians on every view."""
 
     MEASURED = "measured"
