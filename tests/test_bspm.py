@@ -279,6 +279,10 @@ def test_reconstruct_cli_on_map_with_bipolar_inputs(test_zoo, tmp_path, capsys):
     assert main(["reconstruct", str(f), "--inputs", "E-S,A-S,A-I", "-o", str(out), "--json"]) == 0
     side = json.loads(capsys.readouterr().out)
     assert side["measured_leads"] == ["E-S", "A-S", "A-I"] and side["ground_truth"]
+    assert main(["reconstruct", str(f), "--inputs", "patch", "-o", str(out), "--force", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["measured_leads"] == ["L2M-L2", "V2-L2", "V4-L2"]
+    assert main(["reconstruct", str(f), "-o", str(out), "--force"]) == 2
+    assert "choose the three inputs" in capsys.readouterr().err
     assert main(["info", str(BSPM_DIR / "ludb_3_bspm.hea"), "--bspm-layout", "bspm35", "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["electrode_layout"] == "bspm35" and len(info["electrodes"]) == 35

@@ -34,11 +34,16 @@ def add_parser(sub) -> None:
 
 
 def parse_inputs(text: str | None, layout=None) -> tuple[str, ...] | None:
-    """Standard names are canonicalised (``i,ii,v2`` -> I, II, V2); ``E-S`` is electrode E minus S."""
+    """Standard names are canonicalised (``i,ii,v2`` -> I, II, V2); ``E-S`` is electrode E minus S;
+    a configuration name (``I-II-V2``, ``EASI``) stands for its inputs."""
     if not text:
         return None
     from ..bspm import parse_input_spec
 
+    if "," not in text:  # a configuration name of an installed model, e.g. I-II-V2 or EASI
+        for c in load_zoo().cards:
+            if c.configuration.lower() == text.strip().lower():
+                return c.input_leads
     return parse_input_spec(text, layout)
 
 
@@ -135,6 +140,12 @@ def run_one(args: argparse.Namespace, src: str, out: Path) -> int:
     if rec.electrodes is not None:  # body surface map: derive the requested leads from the electrodes
         from ..bspm import with_leads
 
+        if inputs is None and not args.model:
+            from ..comparison import derivable
+
+            names = sorted({c.configuration for c in zoo.cards if derivable(rec, c.input_leads)})
+            raise InputError("a body surface map: choose the three inputs with --inputs, e.g. E-S,A-S,A-I, or a "
+                             f"configuration ({', '.join(names) or 'none installed'})", args.input)
         rec = with_leads(rec, inputs or ())
     card = choose_model(zoo, inputs, args.arch, args.model, rec.leads)
     if rec.electrodes is not None:
