@@ -20,6 +20,7 @@ from PySide6.QtCore import QSettings, Qt  # noqa: E402
 
 from ecgrecon.conditioning import FilterSpec  # noqa: E402
 from ecgrecon.io import read_recording  # noqa: E402
+from ecgrecon.leads import STANDARD_12  # noqa: E402
 from ecgrecon.modelcard import ARCH_LABEL, ModelZoo, load_zoo  # noqa: E402
 from ecgrecon.recording import Meta, Recording  # noqa: E402
 from ecgrecon.viewmodel import NO_TRUTH_TEXT, ViewerModel  # noqa: E402
@@ -563,3 +564,34 @@ def test_user_model_folder_setting(win, settings, tmp_path, samples):
     w2.close()
     win.set_model_dirs([])
     assert "I-II-V2.mylinear" not in {c.id for c in win.model.zoo.cards}
+
+
+def test_bspm_sample_shows_torso_map_and_easi_reconstruction(win, qtbot, samples):
+    """Opening a synthetic BSPM: torso map docked, EASI chosen on the map, 12-lead truth with per-lead R."""
+    assert win.open_path(samples / "bspm" / "ludb_3_bspm.hea")
+    assert win.torso_dock.isVisible() or not win.isVisible()
+    assert win.torso.recording is not None
+    rec = win.model.recording
+    assert rec.electrodes is not None and {"E-S", "A-S", "A-I"} <= set(rec.leads)
+    easi = [c for c in win.model.zoo.cards if c.configuration == "EASI"]
+    assert easi, "EASI models are bundled"
+    win._torso_chosen("EASI", easi[0].input_leads)
+    assert set(win.model.inputs) == {"E-S", "A-S", "A-I"}
+    w = win.start_reconstruction(start=False)
+    with qtbot.waitSignal(w.finished, timeout=60000):
+        w.start()
+    vals = win.table_values()
+    assert set(STANDARD_12) <= set(vals)
+    assert all(vals[n][0] == "reconstructed" for n in STANDARD_12)
+    assert all(vals[n][1] is not None and 0.5 < vals[n][1] <= 1.0 for n in STANDARD_12)
+    # hovering the paper moves the isopotential map through the beat
+    win.torso.set_time(0.4)
+    assert win.torso.time_s == pytest.approx(0.4)
+
+
+def test_compare_dialog_opens_from_menu(win, samples):
+    assert win.open_path(samples / "ludb_3.hea")
+    win.open_compare()
+    dlg = win.compare_dialog
+    assert dlg.config_list.count() >= 8  # every standard-lead configuration fits a 12-lead file
+    dlg.close()

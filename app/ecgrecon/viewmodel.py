@@ -106,6 +106,10 @@ class ViewerModel:
         return rec
 
     def set_recording(self, rec: Recording, path: str | None = None) -> None:
+        if rec.electrodes is not None:  # a BSPM: offer every model input the electrodes can give
+            from .bspm import with_all_inputs
+
+            rec = with_all_inputs(rec, self.zoo)
         self.recording = rec
         self.path = path
         self.recon = None

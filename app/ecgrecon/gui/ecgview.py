@@ -41,6 +41,7 @@ class PaperPanel(QWidget):
     """Title line + one sheet of ECG paper showing the layers of a :class:`~ecgrecon.viewmodel.Panel`."""
 
     hovered = Signal(str)  # "V1  t 3.420 s  0.53 mV" under the mouse (grid reading), "" outside the boxes
+    hovered_time = Signal(float)  # recording time under the mouse (s), for the torso map's isopotentials
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -192,21 +193,28 @@ class PaperPanel(QWidget):
         for lab in self._labels[len(geom.boxes):]:
             lab.hide()
 
-    def reading_at(self, x_mm: float, y_mm: float) -> str:
-        """Lead, time and amplitude at a point of the paper (the inverse of LeadBox.to_mm)."""
+    def point_at(self, x_mm: float, y_mm: float) -> tuple[str, float, float] | None:
+        """(lead, time s, amplitude mV) at a point of the paper: the inverse of LeadBox.to_mm."""
         g = self._geom
         if g is None:
-            return ""
+            return None
         for box in g.boxes:
             if box.x_mm <= x_mm <= box.x_mm + box.width_mm and box.y_mm <= y_mm <= box.y_mm + box.height_mm:
                 t = box.t0_s + (x_mm - box.x_mm) / g.spec.speed_mm_s
                 v = (box.baseline_mm - y_mm) / g.spec.gain_mm_mv
-                return f"{box.lead}  t {t:.3f} s  {v:+.2f} mV"
-        return ""
+                return box.lead, t, v
+        return None
+
+    def reading_at(self, x_mm: float, y_mm: float) -> str:
+        hit = self.point_at(x_mm, y_mm)
+        return "" if hit is None else f"{hit[0]}  t {hit[1]:.3f} s  {hit[2]:+.2f} mV"
 
     def _mouse_moved(self, pos) -> None:
         p = self.vb.mapSceneToView(pos)
-        self.hovered.emit(self.reading_at(p.x(), p.y()))
+        hit = self.point_at(p.x(), p.y())
+        self.hovered.emit("" if hit is None else f"{hit[0]}  t {hit[1]:.3f} s  {hit[2]:+.2f} mV")
+        if hit is not None:
+            self.hovered_time.emit(hit[1])
 
     def label_texts(self) -> list[str]:
         """Visible lead captions (for tests and accessibility)."""

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QBoxLayout,
     QComboBox,
+    QDockWidget,
     QFileDialog,
     QHeaderView,
     QLabel,
@@ -37,9 +38,11 @@ from ..modelcard import ModelZoo
 from ..papergrid import GAINS_MM_MV, LAYOUTS, SPEEDS_MM_S
 from ..recording import Role
 from ..viewmodel import NO_TRUTH_TEXT, ROLE_COLOUR, ViewerModel, fmt_r, fmt_uv
+from .compareview import CompareDialog
 from .dialogs import AboutDialog, CalibrationDialog, HelpDialog
 from .ecgview import Overview, PaperPanel
 from .shortcuts import make_actions
+from .torsomap import TorsoMapWidget
 from .welcome import WelcomePanel, sample_entries
 from .worker import ReconstructionWorker
 
@@ -199,6 +202,10 @@ class MainWindow(QMainWindow):
 
         m_rec = mb.addMenu("&Reconstruction")
         m_rec.addActions([a["reconstruct"], a["cancel"]])
+        m_rec.addSeparator()
+        self.compare_action = m_rec.addAction("&Compare configurations…", self.open_compare)
+        self.torso_action = m_view.addAction("&Torso map (BSPM)")
+        self.torso_action.setCheckable(True)
         m_set = mb.addMenu("&Settings")
         m_set.addAction(a["settings"])
         m_set.addAction("Add &model folder…", self.add_model_dir_dialog)
@@ -317,6 +324,17 @@ class MainWindow(QMainWindow):
         self.progress.hide()
         self.cancel_button.hide()
         self._rebuild_recent()
+        # BSPM: electrodes on the unrolled torso; clicking picks a configuration (shown for maps only)
+        self.torso = TorsoMapWidget()
+        self.torso.setMaximumWidth(540)  # the paper stays the main thing
+        self.torso_dock = QDockWidget("Torso map", self)
+        self.torso_dock.setObjectName("torso_dock")
+        self.torso_dock.setWidget(self.torso)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.torso_dock)
+        self.torso_dock.hide()
+        self.torso.configurationChosen.connect(self._torso_chosen)
+        self.torso_action.toggled.connect(self.torso_dock.setVisible)
+        self.torso_dock.visibilityChanged.connect(self.torso_action.setChecked)
 
     # ------------------------------------------------------------ settings
     def model_dirs(self) -> list[str]:
@@ -439,6 +457,16 @@ class MainWindow(QMainWindow):
 
     def _opened(self, name: str) -> None:
         self._drop_worker()
+        rec = self.model.recording
+        is_map = rec is not None and rec.electrodes is not None
+        self.torso.set_configurations({c.configuration: c.input_leads for c in self.model.zoo.cards
+                                       if rec is not None and set(c.input_leads) <= set(rec.leads)} if is_map else {})
+        self.torso.set_recording(rec if is_map else None)
+        if is_map:
+            self.torso.set_inputs(self.model.inputs)
+        self.torso_dock.setVisible(is_map)
+        if is_map:  # keep the paper the main thing: the map takes about a third of the window
+            self.resizeDocks([self.torso_dock], [max(360, self.width() // 3)], Qt.Orientation.Horizontal)
         self.setWindowTitle(f"ecgrecon viewer — {name}")
         self._fill_model_combos()
         self.refresh_all()
@@ -446,6 +474,24 @@ class MainWindow(QMainWindow):
             self.start_reconstruction()
         elif not self.model.model_id:
             self.message("No installed model fits this recording's leads", 10000)
+
+    def _torso_chosen(self, name: str, inputs) -> None:
+        self.choose(tuple(inputs))
+        if self.auto_reconstruct and self.model.model_id and set(self.model.inputs) == set(inputs):
+            self.start_reconstruction()
+
+    def open_compare(self) -> None:
+        """Run several configurations on this recording and compare R per lead (worker thread)."""
+        if self.model.recording is None:
+            self.show_error("open a recording first")
+            return
+        try:
+            dlg = CompareDialog(self.model.recording, zoo=self.model.zoo, parent=self)
+        except EcgReconError as e:
+            self.show_error(str(e))
+            return
+        self.compare_dialog = dlg
+        dlg.show()
 
     def _add_recent(self, path: str) -> None:
         rec = [p for p in self._recent() if p != path]
@@ -513,6 +559,8 @@ class MainWindow(QMainWindow):
             self.show_error(str(e))
             return
         self._fill_model_combos()
+        if self.model.recording is not None and self.model.recording.electrodes is not None:
+            self.torso.set_inputs(self.model.inputs)
 
     def _inputs_chosen(self, i: int) -> None:
         self.choose(self.inputs_combo.itemData(i))
@@ -761,6 +809,7 @@ class MainWindow(QMainWindow):
         while len(self.panels) < len(panels):
             p = PaperPanel()
             p.hovered.connect(self.hover_label.setText)
+            p.hovered_time.connect(self.torso.set_time)
             self.sheet_layout.addWidget(p, 0, Qt.AlignmentFlag.AlignTop)
             self.panels.append(p)
         self._arrange()
