@@ -150,3 +150,7 @@ def test_info_on_every_shared_record(shared_data, capsys):
         if "ludb" in h.parts:
             assert d["leads"] == list(STANDARD_12), h
             assert (d["fs_hz"], d["n_samples"], d["duration_s"]) == (500.0, 5000, 10.0), h
+        if "ptb-sample" in h.parts:
+            assert d["leads"] == list(STANDARD_12) + ["X", "Y", "Z"], h
+            assert (d["fs_hz"], d["n_samples"], d["duration_s"]) == (1000.0, 38400, 38.4), h
+    assert any("ptb-sample" in h.parts for h in hs)
