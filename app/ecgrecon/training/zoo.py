@@ -251,8 +251,15 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, action="append", help="seed(s) of the networks (default 0; --all: 0 and 1, "
                     "the ensemble members)")
     ap.add_argument("--smoke", action="store_true", help="CI: a few steps on 2 sample records into --out or a temp dir")
+    ap.add_argument("--refresh-metrics", action="store_true",
+                    help="recompute metrics_test of every card in --out (no training)")
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
+    if a.refresh_metrics:
+        ids = sorted(p.stem for p in a.out.glob("*.json") if "architecture" in json.loads(p.read_text()))
+        for mid, m in add_test_metrics(a.out, ids, sorted(load_split()["test"])).items():
+            print(f"{mid}: R {m['reconstructed_median_r']:.4f} RMSE {m['reconstructed_median_rmse_uv']:.1f}")
+        return 0
     if a.smoke:
         out = a.out if "--out" in (argv or sys.argv) else Path(tempfile.mkdtemp(prefix="ecgrecon-smoke-"))
         for mid, (_, p, c) in smoke(out).items():
