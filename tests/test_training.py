@@ -32,10 +32,15 @@ def smoke_dir(tmp_path_factory):
 
 def test_cards_have_required_keys_and_hash(smoke_dir):
     out, res = smoke_dir
-    assert set(res) == {"I-II-V2.linear", "I-II-V2.conv", "I-II-V2.temporal"}
+    assert set(res) == {"I-II-V2.linear", "I-II-V2.conv", "I-II-V2.temporal", "I-II-V2.ensemble"}
     for mid, (_, onnx_path, card_path) in res.items():
         card = json.loads(card_path.read_text())
         assert [k for k in REQUIRED if k not in card] == []
+        rf, mult = card["receptive_field_samples"], card["length_multiple"]
+        assert card["overlap_samples"] >= rf // 2 and card["overlap_samples"] % mult == 0
+        if card["architecture"] == "ensemble":
+            assert card["onnx"] is None and card["members"] == ["I-II-V2.conv", "I-II-V2.temporal"]
+            continue
         assert card["id"] == mid and card_path.name == f"{mid}.json"
         assert card["input_leads"] == ["I", "II", "V2"]
         assert card["output_leads"] == ["V1", "V3", "V4", "V5", "V6"]
@@ -44,9 +49,6 @@ def test_cards_have_required_keys_and_hash(smoke_dir):
         assert card["onnx"]["sha256"] == hashlib.sha256(onnx_path.read_bytes()).hexdigest()
         assert card["onnx"]["input_name"] == "x" and card["onnx"]["output_name"] == "y"
         assert card["onnx"]["opset"] >= 17
-        rf, mult = card["receptive_field_samples"], card["length_multiple"]
-        assert card["overlap_samples"] >= rf // 2
-        assert card["overlap_samples"] % mult == 0
         assert onnx_path.stat().st_size <= 2_000_000
 
 
@@ -55,7 +57,26 @@ def test_app_accepts_cards(smoke_dir):
 
     out, _ = smoke_dir
     zoo = zoo_from_dir(out)  # the app's own validation (hash, tensor names, shapes, leads)
-    assert {c.id for c in zoo.cards} == {"I-II-V2.linear", "I-II-V2.conv", "I-II-V2.temporal"}
+    assert {c.id for c in zoo.cards} == {"I-II-V2.linear", "I-II-V2.conv", "I-II-V2.temporal", "I-II-V2.ensemble"}
+    assert zoo.default_for(("I", "II", "V2")).id == "I-II-V2.ensemble"
+
+
+def test_bundled_cards_follow_the_contract():
+    from ecgrecon.paths import models_dir
+
+    cards = [json.loads(p.read_text()) for p in models_dir().glob("*.json")]
+    cards = [c for c in cards if isinstance(c, dict) and "architecture" in c]
+    if not cards:
+        pytest.skip("no bundled models")
+    for c in cards:
+        assert [k for k in REQUIRED if k not in c] == [], c["id"]
+        assert c["overlap_samples"] >= c["receptive_field_samples"] // 2, c["id"]
+        assert c["overlap_samples"] % c["length_multiple"] == 0, c["id"]
+        assert c["preprocessing"] == {"baseline_hz": 0.5, "notch_hz": None, "lowpass_hz": None}
+        if c["architecture"] != "ensemble":
+            f = models_dir() / c["onnx"]["file"]
+            assert hashlib.sha256(f.read_bytes()).hexdigest() == c["onnx"]["sha256"], c["id"]
+            assert f.stat().st_size <= 2_000_000
 
 
 @pytest.mark.parametrize("arch", ["conv", "temporal", "linear"])

@@ -153,7 +153,7 @@ def ensemble_card(config: str, out_dir: Path, members_spec=ENSEMBLE_MEMBERS) -> 
                  rf=rf, mult=mult,
                  detail="average of the outputs of " + " and ".join(m["id"] for m in members))
     card["n_parameters"] = sum(m["n_parameters"] for m in members)
-    card["overlap_samples"] = max(m["overlap_samples"] for m in members)
+    card["overlap_samples"] = max(_overlap(rf, mult), *(m["overlap_samples"] for m in members))
     return _write_card(card, out_dir)
 
 
@@ -238,6 +238,8 @@ def smoke(out_dir: Path, config: str = "I-II-V2", archs=("linear", "conv", "temp
         m, p, c = build_one(config, arch, recs, out_dir, steps=steps, recipe={"batch": 2, "crop": 512},
                             training_extra={"train_subjects": ["smoke"], "test_subjects": []}, model_kw=kw)
         res[f"{config}.{arch}"] = (m, p, c)
+    if "conv" in archs and "temporal" in archs:
+        res[f"{config}.ensemble"] = (None, None, ensemble_card(config, out_dir, (("conv", 0), ("temporal", 0))))
     return res
 
 
