@@ -145,7 +145,8 @@ def build_report(models_dir: Path, data_dir: Path | None = None, log=print) -> s
     for cfg, cs in configs.items():
         L.append(f"### {cfg}\n")
         order = [c for c in cs if c.architecture != "linear"] + [c for c in cs if c.architecture == "linear"]
-        L.append("| lead | role | " + " | ".join(f"{c.architecture} R | {c.architecture} RMSE" for c in order) + " |")
+        lbl = [c.id[len(cfg) + 1:] if c.id.startswith(cfg + ".") else c.id for c in order]
+        L.append("| lead | role | " + " | ".join(f"{b} R | {b} RMSE" for b in lbl) + " |")
         L.append("|---|---|" + "---|---|" * len(order))
         for n in STANDARD_12:
             role = summ[order[0].id]["per_lead"][n]["role"]

@@ -146,6 +146,7 @@ def ensemble_card(config: str, out_dir: Path, members_spec=ENSEMBLE_MEMBERS) -> 
                                                                          "validation", "test_subjects", "seed")}
     training.update({
         "epochs_or_steps": {m["id"]: m["training"]["epochs_or_steps"] for m in members},
+        "seed": sorted({m["training"]["seed"] for m in members}),
         "augmentation": "see members", "cpu_seconds": round(sum(m["training"]["cpu_seconds"] for m in members), 1),
         "command": f"python -m ecgrecon.training.zoo --config {config} --arch ensemble",
     })
