@@ -47,12 +47,34 @@ def export_onnx(model: torch.nn.Module, n_in: int, path: str | Path, length_mult
     return path
 
 
+def strip_metadata(m) -> None:
+    """Drop exporter debug metadata (Python stack traces with local paths) so files are byte-reproducible."""
+    def _strip(graph):
+        for node in graph.node:
+            del node.metadata_props[:]
+            node.doc_string = ""
+            for attr in node.attribute:
+                if attr.g is not None and attr.g.node:
+                    _strip(attr.g)
+        del graph.metadata_props[:]
+        for v in list(graph.input) + list(graph.output) + list(graph.value_info):
+            del v.metadata_props[:]
+        for t in graph.initializer:
+            del t.metadata_props[:]
+
+    _strip(m.graph)
+    del m.metadata_props[:]
+    m.doc_string = ""
+
+
 def _inline_external_data(path: Path) -> None:
-    """Make the .onnx self-contained (the dynamo exporter may write weights to a side file)."""
+    """Make the .onnx self-contained (the dynamo exporter may write weights to a side file), without
+    debug metadata."""
     import onnx
 
     side = Path(str(path) + ".data")
     m = onnx.load(str(path), load_external_data=True)
+    strip_metadata(m)
     onnx.save_model(m, str(path), save_as_external_data=False)
     if side.exists():
         side.unlink()
