@@ -177,6 +177,11 @@ def main(argv=None) -> int:
     text = build_report(a.models, a.data or default_data_dir())
     out = a.out or a.models / "REPORT.md"
     out.write_text(text)
+    bspm_dir = a.models / "bspm"
+    if any(bspm_dir.glob("*.json")):  # keep the BSPM section: one command regenerates the whole report
+        from .bspm_zoo import write_report
+
+        write_report(bspm_dir, out)
     print(f"wrote {out}")
     return 0
 
