@@ -26,11 +26,15 @@ def run(args: argparse.Namespace) -> int:
                         "test_reconstructed_median_r": c.test_median_r, "card": str(c.card_path)} for c in cards],
             "refused": zoo.problems}, indent=2))
         return 0
-    print(f"{'model':<24} {'version':<8} {'architecture':<26} {'inputs':<12} test median R (reconstructed)")
+    member_of = {m: c.id for c in zoo.cards for m in c.members}
+    defaults = {zoo.default_for(cfg).id for cfg in zoo.configurations()}
+    print(f"{'model':<24} {'version':<8} {'architecture':<26} {'inputs':<16} {'test R':<7} note")
     for c in cards:
         r = c.test_median_r
-        print(f"{c.id:<24} {c.version:<8} {ARCH_LABEL[c.architecture]:<26} {','.join(c.input_leads):<12} "
-              f"{'-' if r is None else f'{r:.3f}'}")
+        note = "default" if c.id in defaults else f"member of {member_of[c.id]}" if c.id in member_of else ""
+        print(f"{c.id:<24} {c.version:<8} {ARCH_LABEL[c.architecture]:<26} {','.join(c.input_leads):<16} "
+              f"{'-' if r is None else f'{r:.3f}':<7} {note}")
+    print("test R: median R of the reconstructed leads on the held-out test subjects (models/REPORT.md)")
     print(f"{len(cards)} models")
     for p in zoo.problems:
         print(f"refused: {p}")
