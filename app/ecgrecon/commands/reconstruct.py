@@ -80,8 +80,8 @@ def _run_streaming(args, rec, card, zoo, out: Path, progress, show) -> int:
         if t.exists() and not args.force:
             raise InputError("output exists; pass --force to replace it", t)
     if card.architecture == "ensemble" and rec.duration > 3600:
-        print(f"note: {card.id} averages {len(card.members)} networks; for long recordings --arch conv is about "
-              f"{len(card.members) + 2}x faster", file=sys.stderr)
+        print(f"note: {card.id} averages {len(card.members)} networks; --arch conv is much faster on long "
+              "recordings (24 h on 2 cores: 29 s against 199 s, README 'Speed')", file=sys.stderr)
     roles = stream_roles(card)
     comments = [f"RECONSTRUCTED ECG: leads other than {', '.join(card.input_leads)} computed by model "
                 f"{card.id} v{card.version}"]
