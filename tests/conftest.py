@@ -24,3 +24,14 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "ludb").is_dir():
         pytest.skip(SHARED_SKIP)
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def build_dev_model():
+    """``scripts/make_dev_model.build``: a small least-squares ONNX model + card, for model-folder tests."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_dev_model", REPO / "scripts" / "make_dev_model.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.build

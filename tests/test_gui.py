@@ -541,15 +541,10 @@ def test_hover_reading_inverts_the_paper_mapping(win, samples):
     assert win.panels[0].reading_at(-5.0, 1.0) == ""
 
 
-def test_user_model_folder_setting(win, settings, tmp_path, samples):
+def test_user_model_folder_setting(win, settings, tmp_path, samples, build_dev_model):
     """Settings > Add model folder: models there appear in the model list and persist."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("mdm", Path(__file__).parents[1] / "scripts" / "make_dev_model.py")
-    mdm = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mdm)
     folder = tmp_path / "my_models"
-    mdm.build(folder, samples / "ludb_3.hea", ["I", "II", "V2"], model_id="I-II-V2.mylinear")
+    build_dev_model(folder, samples / "ludb_3.hea", ["I", "II", "V2"], model_id="I-II-V2.mylinear")
     win.set_model_dirs([str(folder)])
     assert "I-II-V2.mylinear" in {c.id for c in win.model.zoo.cards}
     assert settings.value("models/extra_dirs") in ([str(folder)], str(folder))

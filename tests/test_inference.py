@@ -239,13 +239,8 @@ def test_cli_evaluate_reproduces_report_figures(shared_data, capsys):
     assert f"{got['r']['median']:.3f}" in report
 
 
-def test_cli_model_dir_adds_user_models(tmp_path, samples, monkeypatch, capsys):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("mdm", Path(__file__).parents[1] / "scripts" / "make_dev_model.py")
-    mdm = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mdm)
-    mdm.build(tmp_path, samples / "ludb_3.hea", ["I", "II", "V2"], model_id="I-II-V2.user")
+def test_cli_model_dir_adds_user_models(tmp_path, samples, monkeypatch, capsys, build_dev_model):
+    build_dev_model(tmp_path, samples / "ludb_3.hea", ["I", "II", "V2"], model_id="I-II-V2.user")
     monkeypatch.delenv("ECGRECON_MODEL_PATH", raising=False)
     try:
         assert main(["--model-dir", str(tmp_path), "models", "--json"]) == 0
