@@ -75,11 +75,33 @@ def train_net(arch: str, train_records: list[np.ndarray], in_idx, out_idx, *, st
         kw["dropout"] = rc["dropout"]
     model = build(arch, len(in_idx), len(out_idx), **kw)
     model.linear.set_ls(A, b)
+    ema, curve = optimise(model, train_records, in_idx, out_idx, steps=steps, seed=seed, recipe=rc,
+                          eval_records=eval_records, eval_every=eval_every, log=log)
+    return ema, curve, time.process_time() - t_cpu
+
+
+def linear_model(train_records, in_idx, out_idx) -> tuple[LinearMap, float]:
+    t = time.process_time()
+    A, b = fit_linear(train_records, in_idx, out_idx)
+    m = LinearMap(len(in_idx), len(out_idx))
+    m.set_ls(A, b)
+    return m.eval(), time.process_time() - t
+
+
+def optimise(model: torch.nn.Module, records: list[np.ndarray], in_idx, out_idx, *, steps: int, seed: int,
+             recipe: dict, eval_records: list[np.ndarray] | None = None, eval_every: int = 100,
+             log=None) -> tuple[torch.nn.Module, list[dict]]:
+    """The training loop (AdamW, random crops, EMA of the weights) from ``model``'s current weights.
+
+    Returns the EMA model (eval mode) and the evaluation curve. Shared by training from scratch
+    and by fine-tuning after pre-training, so both use exactly the same recipe.
+    """
+    rc = recipe
     ema = copy.deepcopy(model).eval()
     for p in ema.parameters():
         p.requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=rc["lr"], weight_decay=rc["weight_decay"])
-    sampler = CropSampler(train_records, in_idx, out_idx, rc["crop"], np.random.default_rng(seed),
+    sampler = CropSampler(records, in_idx, out_idx, rc["crop"], np.random.default_rng(seed),
                           amp=rc["amp"], noise=rc["noise"])
     curve = []
     if eval_records is not None:
@@ -99,12 +121,4 @@ def train_net(arch: str, train_records: list[np.ndarray], in_idx, out_idx, *, st
             curve.append({"step": step, "loss": float(loss), **evaluate(ema, eval_records, in_idx, out_idx)})
             if log:
                 log(curve[-1])
-    return ema, curve, time.process_time() - t_cpu
-
-
-def linear_model(train_records, in_idx, out_idx) -> tuple[LinearMap, float]:
-    t = time.process_time()
-    A, b = fit_linear(train_records, in_idx, out_idx)
-    m = LinearMap(len(in_idx), len(out_idx))
-    m.set_ls(A, b)
-    return m.eval(), time.process_time() - t
+    return ema.eval(), curve

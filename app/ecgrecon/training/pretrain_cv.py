@@ -34,8 +34,8 @@ from ..io import read_recording
 from ..leads import STANDARD_12
 from ..paths import samples_dir
 from .configs import input_leads, output_leads
-from .data import REPO, CropSampler, lead_index, load_ludb, load_split, preprocess
-from .fit import evaluate, fit_linear, seed_all, train_net
+from .data import REPO, lead_index, load_ludb, load_split, preprocess
+from .fit import evaluate, fit_linear, optimise, seed_all, train_net
 from .models import build
 from .zoo import RECIPE, STEPS
 
@@ -107,29 +107,9 @@ def finetune(model: torch.nn.Module, records, in_idx, out_idx, *, steps: int, se
         p.requires_grad_(True)
     if reset_linear:
         model.linear.set_ls(*fit_linear(records, in_idx, out_idx))
-    ema = copy.deepcopy(model).eval()
-    for p in ema.parameters():
-        p.requires_grad_(False)
-    opt = torch.optim.AdamW(model.parameters(), lr=rc["lr"], weight_decay=rc["weight_decay"])
-    sampler = CropSampler(records, in_idx, out_idx, rc["crop"], np.random.default_rng(seed),
-                          amp=rc["amp"], noise=rc["noise"])
-    curve = []
-    if eval_records is not None:
-        curve.append({"step": 0, **evaluate(ema, eval_records, in_idx, out_idx)})
-    model.train()
-    for step in range(1, steps + 1):
-        xb, yb = sampler.batch(rc["batch"])
-        loss = torch.mean((model(torch.from_numpy(xb)) - torch.from_numpy(yb)) ** 2)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        with torch.no_grad():
-            d = rc["ema"]
-            for pe, pm in zip(ema.parameters(), model.parameters(), strict=True):
-                pe.mul_(d).add_(pm.detach(), alpha=1 - d)
-        if eval_records is not None and step % eval_every == 0:
-            curve.append({"step": step, "loss": float(loss), **evaluate(ema, eval_records, in_idx, out_idx)})
-    return ema.eval(), curve, time.process_time() - t_cpu
+    ema, curve = optimise(model, records, in_idx, out_idx, steps=steps, seed=seed, recipe=rc,
+                          eval_records=eval_records, eval_every=eval_every)
+    return ema, curve, time.process_time() - t_cpu
 
 
 def pretrain(config: str, arch: str, n_syn: int, steps: int, seed: int = 0, n_ls: int = 500):
