@@ -35,3 +35,19 @@ def build_dev_model():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod.build
+
+
+@pytest.fixture()
+def test_zoo(tmp_path, monkeypatch):
+    """Only small linear BSPM models (EASI, PATCH) in a temporary models folder (test_bspm*.py)."""
+    import ecgrecon.modelcard as mc
+    from test_bspm import make_linear_models
+
+    d = tmp_path / "models"
+    d.mkdir()
+    make_linear_models(d, {"EASI": ("E-S", "A-S", "A-I"), "PATCH": ("L2M-L2", "V2-L2", "V4-L2")})
+    monkeypatch.setattr(mc, "models_dir", lambda: d)
+    monkeypatch.delenv("ECGRECON_MODEL_PATH", raising=False)
+    monkeypatch.setattr(mc, "_ZOO", None)
+    yield mc.load_zoo(refresh=True)
+    mc._ZOO = None

@@ -227,20 +227,6 @@ def make_linear_models(out: Path, configs: dict[str, tuple[str, ...]]) -> None:
         (out / f"{mid}.json").write_text(json.dumps(card))
 
 
-@pytest.fixture()
-def test_zoo(tmp_path, monkeypatch):
-    import ecgrecon.modelcard as mc
-
-    d = tmp_path / "models"
-    d.mkdir()
-    make_linear_models(d, {"EASI": ("E-S", "A-S", "A-I"), "PATCH": ("L2M-L2", "V2-L2", "V4-L2")})
-    monkeypatch.setattr(mc, "models_dir", lambda: d)
-    monkeypatch.delenv("ECGRECON_MODEL_PATH", raising=False)
-    monkeypatch.setattr(mc, "_ZOO", None)
-    yield mc.load_zoo(refresh=True)
-    mc._ZOO = None
-
-
 def test_mat_and_wfdb_give_identical_reconstruction(test_zoo):
     from ecgrecon.inference import reconstruct
 

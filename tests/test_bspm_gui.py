@@ -13,21 +13,7 @@ pytest.importorskip("pytestqt")
 from ecgrecon.cli import main  # noqa: E402
 from ecgrecon.io import read_recording  # noqa: E402
 from ecgrecon.leads import STANDARD_12  # noqa: E402
-from test_bspm import BSPM_DIR, make_linear_models  # noqa: E402
-
-
-@pytest.fixture()
-def test_zoo(tmp_path, monkeypatch):
-    import ecgrecon.modelcard as mc
-
-    d = tmp_path / "models"
-    d.mkdir()
-    make_linear_models(d, {"EASI": ("E-S", "A-S", "A-I"), "PATCH": ("L2M-L2", "V2-L2", "V4-L2")})
-    monkeypatch.setattr(mc, "models_dir", lambda: d)
-    monkeypatch.delenv("ECGRECON_MODEL_PATH", raising=False)
-    monkeypatch.setattr(mc, "_ZOO", None)
-    yield mc.load_zoo(refresh=True)
-    mc._ZOO = None
+from test_bspm import BSPM_DIR  # noqa: E402
 
 
 @pytest.fixture(scope="module")

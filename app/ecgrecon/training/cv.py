@@ -18,6 +18,15 @@ from .data import REPO, lead_index, load_ludb, load_split
 from .fit import DEFAULT_RECIPE, evaluate, linear_model, train_net
 
 
+def _fold_data(split: dict, data: dict, folds=None):
+    """(fold, training records, validation records) for each cross-validation fold (by subject)."""
+    for f, val in enumerate(split["cv_folds"]):
+        if folds is not None and f not in folds:
+            continue
+        tr = [data[s] for g, fold in enumerate(split["cv_folds"]) if g != f for s in fold]
+        yield f, tr, [data[s] for s in val]
+
+
 def run_cv(config: str, arch: str, steps: int, recipe: dict, seed: int = 0, folds=None, eval_every: int = 100,
            model_kw: dict | None = None) -> dict:
     split = load_split()
@@ -25,11 +34,7 @@ def run_cv(config: str, arch: str, steps: int, recipe: dict, seed: int = 0, fold
     ii, oi = lead_index(input_leads(config)), lead_index(output_leads(config))
     out = {"config": config, "arch": arch, "recipe": dict(DEFAULT_RECIPE, **recipe), "seed": seed, "folds": [],
            "model_kw": model_kw or {}}
-    for f, val in enumerate(split["cv_folds"]):
-        if folds is not None and f not in folds:
-            continue
-        tr = [data[s] for g, fold in enumerate(split["cv_folds"]) if g != f for s in fold]
-        va = [data[s] for s in val]
+    for f, tr, va in _fold_data(split, data, folds):
         lin, _ = linear_model(tr, ii, oi)
         lin_m = evaluate(lin, va, ii, oi)
         t = time.time()
@@ -49,18 +54,12 @@ def run_cv_ensemble(config: str, recipe: dict, steps: dict, seeds=(0,), folds=No
     """Per fold: train conv and temporal (each seed) at the chosen steps; score each and their average."""
     import itertools
 
-    from .models import build  # noqa: F401
-
     split = load_split()
     data = load_ludb()
     ii, oi = lead_index(input_leads(config)), lead_index(output_leads(config))
     out = {"config": config, "kind": "ensemble", "recipe": dict(DEFAULT_RECIPE, **recipe), "steps": steps,
            "seeds": list(seeds), "folds": []}
-    for f, val in enumerate(split["cv_folds"]):
-        if folds is not None and f not in folds:
-            continue
-        tr = [data[s] for g, fold in enumerate(split["cv_folds"]) if g != f for s in fold]
-        va = [data[s] for s in val]
+    for f, tr, va in _fold_data(split, data, folds):
         lin, _ = linear_model(tr, ii, oi)
         models = {}
         for arch, seed in itertools.product(steps, seeds):
