@@ -106,3 +106,10 @@ def _pooled_mean(per_subject: dict, leads, key: str) -> float:
 def subset(per_subject: dict, subjects) -> dict:
     keep = {int(s) for s in subjects}
     return {s: v for s, v in per_subject.items() if int(s) in keep}
+
+
+def store_test_metrics(card: ModelCard, metrics: dict) -> None:
+    """Write ``metrics`` into the card's ``metrics_test`` (the card JSON beside the model)."""
+    raw = json.loads(card.card_path.read_text())
+    raw["metrics_test"] = metrics
+    card.card_path.write_text(json.dumps(raw, indent=1) + "\n")

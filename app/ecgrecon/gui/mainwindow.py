@@ -152,28 +152,10 @@ class MainWindow(QMainWindow):
             self.layout_group.addAction(act)
             m_view.addAction(act)
         m_view.addSeparator()
-        m_speed = m_view.addMenu("Paper &speed")
-        self.speed_group = QActionGroup(self)
-        self.speed_actions: dict[float, QAction] = {}
-        for v in SPEEDS_MM_S:
-            act = QAction(f"{v:g} mm/s", self, checkable=True)
-            act.triggered.connect(lambda _c=False, v=v: self.set_speed(v))
-            self.speed_group.addAction(act)
-            m_speed.addAction(act)
-            self.speed_actions[v] = act
-        m_speed.addSeparator()
-        m_speed.addActions([a["speed_next"], a["speed_prev"]])
-        m_gain = m_view.addMenu("&Gain")
-        self.gain_group = QActionGroup(self)
-        self.gain_actions: dict[float, QAction] = {}
-        for v in GAINS_MM_MV:
-            act = QAction(f"{v:g} mm/mV", self, checkable=True)
-            act.triggered.connect(lambda _c=False, v=v: self.set_gain(v))
-            self.gain_group.addAction(act)
-            m_gain.addAction(act)
-            self.gain_actions[v] = act
-        m_gain.addSeparator()
-        m_gain.addActions([a["gain_next"], a["gain_prev"]])
+        self.speed_group, self.speed_actions = self._value_menu(
+            m_view.addMenu("Paper &speed"), SPEEDS_MM_S, "mm/s", self.set_speed, [a["speed_next"], a["speed_prev"]])
+        self.gain_group, self.gain_actions = self._value_menu(
+            m_view.addMenu("&Gain"), GAINS_MM_MV, "mm/mV", self.set_gain, [a["gain_next"], a["gain_prev"]])
         m_view.addSeparator()
         m_view.addActions([a["order_toggle"], a["mode_toggle"], a["fit_toggle"]])
         m_rhythm = m_view.addMenu("&Rhythm strip lead (3×4)")
@@ -335,6 +317,20 @@ class MainWindow(QMainWindow):
         self.torso.configurationChosen.connect(self._torso_chosen)
         self.torso_action.toggled.connect(self.torso_dock.setVisible)
         self.torso_dock.visibilityChanged.connect(self.torso_action.setChecked)
+
+    def _value_menu(self, menu, values, unit: str, setter, steps: list[QAction]):
+        """Exclusive checkable entries (e.g. 12.5/25/50 mm/s), then the next/previous shortcuts."""
+        group = QActionGroup(self)
+        actions: dict[float, QAction] = {}
+        for v in values:
+            act = QAction(f"{v:g} {unit}", self, checkable=True)
+            act.triggered.connect(lambda _c=False, v=v: setter(v))
+            group.addAction(act)
+            menu.addAction(act)
+            actions[v] = act
+        menu.addSeparator()
+        menu.addActions(steps)
+        return group, actions
 
     # ------------------------------------------------------------ settings
     def model_dirs(self) -> list[str]:

@@ -161,7 +161,7 @@ def evaluate_bspm_model(card, zoo, subjects, data_dir=None) -> dict:
 
 
 def add_test_metrics(out_dir: Path, model_ids, test_subjects, data_dir=None) -> dict:
-    from ..evaluation import summarise, zoo_from_dir
+    from ..evaluation import store_test_metrics, summarise, zoo_from_dir
 
     zoo = zoo_from_dir(out_dir)
     res = {}
@@ -170,9 +170,7 @@ def add_test_metrics(out_dir: Path, model_ids, test_subjects, data_dir=None) -> 
         per = evaluate_bspm_model(card, zoo, test_subjects, data_dir)
         m = summarise(per, card)
         m["inputs_from"] = f"synthetic {LAYOUT} maps of the test subjects ({MODEL_NAME})"
-        raw = json.loads(card.card_path.read_text())
-        raw["metrics_test"] = m
-        card.card_path.write_text(json.dumps(raw, indent=1) + "\n")
+        store_test_metrics(card, m)
         res[mid] = m
     return res
 

@@ -160,7 +160,7 @@ def ensemble_card(config: str, out_dir: Path, members_spec=ENSEMBLE_MEMBERS) -> 
 
 def add_test_metrics(out_dir: Path, model_ids: list[str], test_subjects: list[int], data_dir=None) -> dict:
     """Score models on the test subjects through the app's engine and store metrics_test in their cards."""
-    from ..evaluation import evaluate_model, summarise, zoo_from_dir
+    from ..evaluation import evaluate_model, store_test_metrics, summarise, zoo_from_dir
 
     zoo = zoo_from_dir(out_dir)
     out = {}
@@ -168,9 +168,7 @@ def add_test_metrics(out_dir: Path, model_ids: list[str], test_subjects: list[in
         card = zoo.get(mid)
         per = evaluate_model(card, zoo, test_subjects, data_dir)
         m = summarise(per, card)
-        raw = json.loads(card.card_path.read_text())
-        raw["metrics_test"] = m
-        card.card_path.write_text(json.dumps(raw, indent=1) + "\n")
+        store_test_metrics(card, m)
         out[mid] = m
     return out
 
