@@ -186,7 +186,11 @@ def test_cli_three_lead_file_has_no_truth(tmp_path, samples, capsys):
     assert main(["reconstruct", str(samples / "ludb_3_3lead.hea"), "-o", str(out), "--arch", "conv"]) == 0
     assert "no ground truth" in capsys.readouterr().out
     side = json.loads((tmp_path / "r.metrics.json").read_text())
-    assert side["ground_truth"] is False and side["leads"] == []
+    assert side["ground_truth"] is False and side["summary"] is None
+    # every lead is listed with its role, none with an R (there is no truth to compare with)
+    assert [d["lead"] for d in side["leads"]] == list(STANDARD_12)
+    assert {d["lead"]: d["role"] for d in side["leads"]}["V1"] == "reconstructed"
+    assert all("r" not in d for d in side["leads"])
 
 
 def test_cli_models_lists_all(capsys):

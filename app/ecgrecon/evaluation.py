@@ -113,3 +113,35 @@ def store_test_metrics(card: ModelCard, metrics: dict) -> None:
     raw = json.loads(card.card_path.read_text())
     raw["metrics_test"] = metrics
     card.card_path.write_text(json.dumps(raw, indent=1) + "\n")
+
+
+def external_summary(rows: list[dict], threshold: float | None = None) -> dict:
+    """A card's ``metrics_external`` from per-record rows on databases the model was not trained on.
+
+    Each row: record, database, lead, r, rmse_uv and (optionally) expected_r, for the reconstructed leads
+    only. Per held-out database and pooled: median R and RMSE, and the share of leads with R < 0.8; with
+    expected_r and a threshold, how well the trust signal ranked and flagged the leads.
+    """
+    from . import trust
+
+    def block(rs: list[dict]) -> dict:
+        r = np.array([x["r"] for x in rs], float)
+        e = np.array([x["rmse_uv"] for x in rs], float)
+        ok = np.isfinite(r)
+        return {"n_records": len({x["record"] for x in rs}), "n_leads": int(ok.sum()),
+                "median_r": float(np.median(r[ok])), "median_rmse_uv": float(np.median(e[np.isfinite(e)])),
+                "share_r_below_0_8": float(np.mean(r[ok] < 0.8))}
+
+    dbs = sorted({x["database"] for x in rows})
+    out = {
+        "what": "reconstructed leads only, on databases the model had not been trained on: each database's test "
+                "portion scored by the leave-one-database-out model that held it out (PTB: never trained on, "
+                "the bundled model); pooled median over (record, lead); 0.5 Hz baseline removal on both sides",
+        "per_database": {db: block([x for x in rows if x["database"] == db]) for db in dbs},
+        "pooled": block(rows),
+    }
+    have = [x for x in rows if x.get("expected_r") is not None and np.isfinite(x["r"])]
+    if threshold is not None and have:
+        out["trust"] = trust.score(np.array([x["expected_r"] for x in have]), np.array([x["r"] for x in have]),
+                                   threshold)
+    return out

@@ -26,6 +26,7 @@ from .metrics import RecordMetrics, compare
 from .modelcard import ModelCard, ModelZoo, load_zoo
 from .recording import Recording, Role
 
+STREAM_LIMIT_H = 2.9  # commands/reconstruct.STREAM_BYTES for 12 float32 leads at 500 Hz
 FILTER_MARGIN_S = 10.0  # 0.5 Hz Butterworth transients decay below 1e-9 within this
 
 ProgressFn = Callable[[float], None]
@@ -43,6 +44,19 @@ class ReconstructionRequest:
 
 
 @dataclass(frozen=True)
+class LeadTrust:
+    """How far to trust one reconstructed lead, estimated without its truth (see ecgrecon.trust)."""
+
+    expected_r: float
+    low_confidence: bool
+    basis: str = ""  # for leads computed from a reconstructed lead: the lead whose estimate they inherit
+
+    def words(self) -> str:
+        return (f"LOW CONFIDENCE (expected R {self.expected_r:.2f})" if self.low_confidence
+                else f"expected R {self.expected_r:.2f}")
+
+
+@dataclass(frozen=True)
 class Reconstruction:
     result: Recording  # 12 standard leads at the recording's rate, roles set
     model: ModelCard
@@ -51,10 +65,14 @@ class Reconstruction:
     metrics: RecordMetrics | None  # after the model's preprocessing on both sides
     preprocessing: FilterSpec
     notes: tuple[str, ...] = field(default_factory=tuple)
+    trust: dict[str, LeadTrust] | None = None  # per reconstructed lead; None when the card has no trust model
 
     @property
     def roles(self) -> dict[str, Role]:
         return dict(zip(self.result.leads, self.result.roles, strict=True))
+
+    def low_confidence_leads(self) -> tuple[str, ...]:
+        return tuple(n for n, t in (self.trust or {}).items() if t.low_confidence)
 
 
 def preprocessing_spec(card: ModelCard) -> FilterSpec:
@@ -106,20 +124,22 @@ def _check_inputs(rec: Recording, inputs: tuple[str, ...], card: ModelCard) -> N
         raise InputError(f"recording is {rec.duration:.2f} s long; at least 1 s is needed", rec.meta.source or None)
 
 
-def _run_network(cards: list[ModelCard], x: np.ndarray, threads: int) -> np.ndarray:
-    """Average of member networks on one aligned block (3 x T), T a multiple of length_multiple."""
-    out = None
+def _run_members(cards: list[ModelCard], x: np.ndarray, threads: int) -> np.ndarray:
+    """Each member network on one aligned block (3 x T), T a multiple of length_multiple: (M, K, T)."""
+    outs = []
     for c in cards:
         sess = _Sessions.get(c, threads)
-        y = sess.run([c.output_name], {c.input_name: x[None].astype(np.float32)})[0][0]
-        out = y if out is None else out + y
-    return out / len(cards)
+        outs.append(sess.run([c.output_name], {c.input_name: x[None].astype(np.float32)})[0][0])
+    return np.stack(outs)
 
 
 def iter_chunks(x: np.ndarray | list[np.ndarray], card: ModelCard, members: list[ModelCard], spec: FilterSpec, *,
                 threads: int = 1, chunk_samples: int = 30000, cancel: Callable[[], bool] | None = None,
-                progress: ProgressFn | None = None) -> Iterator[tuple[int, np.ndarray]]:
+                progress: ProgressFn | None = None,
+                on_members: Callable[[int, np.ndarray], None] | None = None) -> Iterator[tuple[int, np.ndarray]]:
     """Yield (start, network output K x n) for consecutive blocks of ``x`` (3 x N at the model rate).
+
+    ``on_members(start, M x K x n)`` receives the members' own outputs (the trust signal's disagreement).
 
     ``x`` may be a list of three 1-D rows (views into a Recording) so that a
     24-hour input is never copied whole.
@@ -149,8 +169,10 @@ def iter_chunks(x: np.ndarray | list[np.ndarray], card: ModelCard, members: list
         pad = (-net_in.shape[1]) % mult
         if pad:
             net_in = np.pad(net_in, ((0, 0), (0, pad)))  # zero-pad the recording's end only
-        y = _run_network(members, net_in, threads)
-        yield start, y[:, start - na: stop - na]
+        ys = _run_members(members, net_in, threads)[:, :, start - na: stop - na]
+        if on_members is not None:
+            on_members(start, ys)
+        yield start, ys.mean(axis=0) if len(ys) > 1 else ys[0]
         start = stop
         if progress is not None:
             progress(min(1.0, stop / n))
@@ -162,7 +184,7 @@ def reconstruct(rec: Recording, model: ModelCard | str, inputs: tuple[str, ...] 
     """Rebuild the 12 standard leads of ``rec`` from the model's three inputs."""
     zoo = zoo or load_zoo()
     card = zoo.get(model) if isinstance(model, str) else model
-    members = zoo.members(card)
+    members = network_members(card, zoo)
     inputs = tuple(inputs) if inputs else card.input_leads
     _check_inputs(rec, inputs, card)
     spec = preprocessing_spec(card)
@@ -171,10 +193,22 @@ def reconstruct(rec: Recording, model: ModelCard | str, inputs: tuple[str, ...] 
     n_model = x_model.shape[1]
     k = len(members[0].output_leads)
     y = np.empty((k, n_model), dtype=np.float32)
+    each = np.empty((len(members), k, n_model), dtype=np.float32) if len(members) > 1 and card.trust else None
+
+    def keep(s: int, ys: np.ndarray) -> None:
+        if each is not None:
+            each[:, :, s: s + ys.shape[2]] = ys
+
     chunk = int(round(chunk_seconds * card.fs))
     for s, block in iter_chunks(x_model, card, members, spec, threads=threads, chunk_samples=chunk,
-                                cancel=cancel, progress=progress):
+                                cancel=cancel, progress=progress, on_members=keep):
         y[:, s: s + block.shape[1]] = block
+    if card.architecture == "personal":  # the patient's map over [inputs; universal output]
+        from .calibration import run_patient_model
+
+        x_pre = np.asarray(x_model, np.float64) if spec.is_identity() else apply_filters(x_model, card.fs, spec)
+        y = run_patient_model(card, x_pre, y, threads)
+    trust = lead_trust(card, members[0].output_leads, x_model, y, each, spec)
     net = resample(y, card.fs, rec.fs)[:, : rec.n_samples] if abs(card.fs - rec.fs) > 1e-9 else y
     if net.shape[1] < rec.n_samples:  # polyphase rounding: pad the last sample
         net = np.pad(net, ((0, 0), (0, rec.n_samples - net.shape[1])), mode="edge")
@@ -185,7 +219,35 @@ def reconstruct(rec: Recording, model: ModelCard | str, inputs: tuple[str, ...] 
         truth = rec.select(list(STANDARD_12))
         metrics = compare(_condition(result, spec), _condition(truth, spec))
     notes = (f"metrics computed after {spec.describe()} on reconstruction and truth alike",) if metrics else ()
-    return Reconstruction(result, card, inputs, truth, metrics, spec, notes)
+    return Reconstruction(result, card, inputs, truth, metrics, spec, notes, trust)
+
+
+def lead_trust(card: ModelCard, out_leads: tuple[str, ...], x_model: np.ndarray, y: np.ndarray,
+               each: np.ndarray | None, spec: FilterSpec) -> dict[str, LeadTrust] | None:
+    """expected_r / low_confidence per reconstructed lead from the card's trust model (model-rate signals)."""
+    if card.architecture == "personal":  # measured on the held-out part of the patient's own ECG
+        held = card.raw["personal"]["held_out"]
+        out = {n: LeadTrust(float(h["r"]), bool(h["r"] < 0.8)) for n, h in held.items()}
+        if "I" in out:
+            for n in ("III", "aVR", "aVL", "aVF"):
+                if n not in card.input_leads:
+                    out[n] = LeadTrust(out["I"].expected_r, out["I"].low_confidence, basis="I")
+        return out
+    tm = card.trust
+    if tm is None:
+        return None
+    from . import trust as _trust
+
+    x_pre = np.asarray(x_model, np.float64) if spec.is_identity() else apply_filters(x_model, card.fs, spec)
+    feats = _trust.lead_features(x_pre, y, tm.linear(x_pre), None if each is None else list(each))
+    exp = tm.expected_r(feats, out_leads)
+    out = {n: LeadTrust(float(e), bool(e < tm.threshold)) for n, e in zip(out_leads, exp, strict=True)
+           if n not in card.input_leads}
+    if "I" in out:  # III, aVR, aVL, aVF computed from a reconstructed I inherit its estimate
+        for n in ("III", "aVR", "aVL", "aVF"):
+            if n not in card.input_leads:
+                out[n] = LeadTrust(out["I"].expected_r, out["I"].low_confidence, basis="I")
+    return out
 
 
 def _condition(rec: Recording, spec: FilterSpec) -> Recording:
@@ -217,10 +279,40 @@ def assemble_12(rec: Recording, card: ModelCard, out_leads: tuple[str, ...], net
         "measured_leads": ",".join(card.input_leads), "software": f"ecgrecon {__version__}",
         "source": rec.meta.source, "preprocessing": preprocessing_spec(card).describe(),
     }
+    calib = calibration_words(card)
+    if calib:
+        prov["patient_calibration"] = calib
     meta = replace(rec.meta, provenance={**rec.meta.provenance, **prov},
-                   comments=rec.meta.comments + (f"RECONSTRUCTED ECG: leads other than {', '.join(card.input_leads)} "
-                                                 f"computed by model {card.id} v{card.version}",))
+                   comments=rec.meta.comments + (model_sentence(card),))
     return Recording(signals, rec.fs, STANDARD_12, tuple(roles[n] for n in STANDARD_12), meta=meta)
+
+
+def network_members(card: ModelCard, zoo: ModelZoo) -> list[ModelCard]:
+    """The networks to run: an ensemble's members, a patient pack's universal base, or the model itself."""
+    if card.architecture == "personal":
+        from .calibration import patient_info
+
+        info = patient_info(card)
+        assert info is not None
+        return zoo.members(zoo.get(info.base_model))
+    return zoo.members(card)
+
+
+def calibration_words(card: ModelCard) -> str:
+    """"patient-calibrated from <record>, <date>" for a patient pack, else ""."""
+    if card.architecture != "personal":
+        return ""
+    from .calibration import patient_info
+
+    info = patient_info(card)
+    return info.words() if info else ""
+
+
+def model_sentence(card: ModelCard) -> str:
+    """The one line every output file carries about who computed the reconstructed leads."""
+    calib = calibration_words(card)
+    return (f"RECONSTRUCTED ECG: leads other than {', '.join(card.input_leads)} computed by model {card.id} "
+            f"v{card.version}" + (f" ({calib})" if calib else ""))
 
 
 def reconstruct_stream(rec: Recording, model: ModelCard | str, *, zoo: ModelZoo | None = None, threads: int = 1,
@@ -234,6 +326,9 @@ def reconstruct_stream(rec: Recording, model: ModelCard | str, *, zoo: ModelZoo 
     """
     zoo = zoo or load_zoo()
     card = zoo.get(model) if isinstance(model, str) else model
+    if card.architecture == "personal":
+        raise InputError(f"patient packs are not streamed yet: recordings up to {STREAM_LIMIT_H:g} h at 500 Hz "
+                         "work; crop longer ones (reconstruct --start/--duration, or convert a part)")
     members = zoo.members(card)
     _check_inputs(rec, card.input_leads, card)
     spec = preprocessing_spec(card)

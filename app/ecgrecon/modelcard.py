@@ -20,8 +20,8 @@ REQUIRED_KEYS = ("schema", "id", "version", "configuration", "architecture", "in
                  "receptive_field_samples", "window_samples", "overlap_samples", "length_multiple",
                  "preprocessing", "onnx", "training", "license")
 ARCH_LABEL = {"conv": "convolutional", "temporal": "convolutional-temporal", "linear": "linear (least squares)",
-              "ensemble": "ensemble"}
-ARCH_PREFERENCE = ("ensemble", "conv", "temporal", "linear")  # default choice order
+              "ensemble": "ensemble", "personal": "patient-calibrated"}
+ARCH_PREFERENCE = ("ensemble", "conv", "temporal", "linear", "personal")  # default choice order
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,26 @@ class ModelCard:
     def test_median_r(self) -> float | None:
         m = self.raw.get("metrics_test") or {}
         return m.get("reconstructed_median_r")
+
+    @property
+    def external(self) -> dict | None:
+        """Figures on databases the model was not trained on (leave-one-database-out), when the card has them."""
+        return self.raw.get("metrics_external")
+
+    @property
+    def external_median_r(self) -> float | None:
+        m = self.external or {}
+        return (m.get("pooled") or {}).get("median_r")
+
+    @property
+    def trust(self):
+        """The card's per-lead trust model (ecgrecon.trust.TrustModel), or None."""
+        d = self.raw.get("trust")
+        if not d:
+            return None
+        from .trust import TrustModel
+
+        return TrustModel.from_dict(d)
 
     def reconstructed_leads(self) -> tuple[str, ...]:
         """Leads of the 12 that the model estimates (directly or through I/II)."""
@@ -143,8 +163,10 @@ def verify_onnx(card: ModelCard) -> None:
     if outs[0].name != card.output_name:
         raise ModelError(f"model {card.id}: output tensor is {outs[0].name!r}, card says {card.output_name!r}")
     shape = ins[0].shape
-    if len(shape) != 3 or (isinstance(shape[1], int) and shape[1] != len(card.input_leads)):
-        raise ModelError(f"model {card.id}: input shape {shape} does not take {len(card.input_leads)} leads")
+    # a patient model reads the inputs and its base model's output together
+    n_in = len(card.input_leads) + (len(card.output_leads) if card.architecture == "personal" else 0)
+    if len(shape) != 3 or (isinstance(shape[1], int) and shape[1] != n_in):
+        raise ModelError(f"model {card.id}: input shape {shape} does not take {n_in} channels")
     oshape = outs[0].shape
     if len(oshape) != 3 or (isinstance(oshape[1], int) and oshape[1] != len(card.output_leads)):
         raise ModelError(f"model {card.id}: output shape {oshape} does not give {len(card.output_leads)} leads "

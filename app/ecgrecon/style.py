@@ -16,6 +16,9 @@ ROLE_HEX = {
     Role.UNKNOWN: "#000000",
 }
 TRUTH_UNDER_HEX = "#969696"  # recorded truth drawn beneath a reconstruction
+# A reconstructed lead the trust signal says not to read clinically: dashed trace, hatched caption, words
+LOW_CONFIDENCE_HEX = "#b3261e"
+LOW_CONFIDENCE_HATCH_HEX = "#e8a09a"
 
 
 def rgb(hex_colour: str) -> tuple[int, int, int]:

@@ -156,6 +156,38 @@ class ViewerModel:
             raise ModelError(f"model {model_id} does not take inputs {','.join(inputs)}")
         self.inputs, self.model_id = inputs, model_id
 
+    # -- patient calibration ---------------------------------------------------
+    def calibrate(self, pack_dir: str | Path, patient_id: str | None = None) -> ModelCard:
+        """Fit a patient pack from the open 12-lead recording for the chosen inputs; the pack joins the zoo."""
+        from .calibration import calibrate
+
+        if self.recording is None or self.zoo is None or not self.inputs:
+            raise ModelError("open the patient's 12-lead recording and choose the three inputs first")
+        base = self.zoo.get(self.model_id) if self.model_id else self.zoo.default_for(self.inputs)
+        if base.architecture == "personal":
+            base = self.zoo.default_for(self.inputs)
+        card = calibrate(self.recording, base, self.zoo, Path(pack_dir), patient_id=patient_id)
+        self._add_card(card)
+        return card
+
+    def use_pack(self, pack_dir: str | Path, *, force_patient: bool = False) -> str | None:
+        """Load a patient pack for the open recording (refused with the reason when it does not fit) and choose it.
+
+        Returns a note when the recording's patient cannot be checked."""
+        from .calibration import check_pack_fits, load_pack
+
+        if self.recording is None or self.zoo is None:
+            raise ModelError("open the patient's recording first")
+        card = load_pack(pack_dir, self.zoo)
+        note = check_pack_fits(self.recording, card, force_patient=force_patient)
+        self._add_card(card)
+        self.inputs, self.model_id = card.input_leads, card.id
+        return note
+
+    def _add_card(self, card: ModelCard) -> None:
+        cards = [c for c in self.zoo.cards if c.id != card.id] + [card]
+        self.zoo = ModelZoo(cards, list(self.zoo.problems))
+
     def request(self) -> ReconstructionRequest:
         if self.recording is None:
             raise ModelError("open a recording first")
@@ -281,9 +313,12 @@ class ViewerModel:
         return next((m for m in self.recon.metrics.leads if m.lead == name), None)
 
     def caption(self, lead: str, role: Role, with_metrics: bool = True, one_line: bool = False) -> str:
-        """Lead label: "V1 (recon)" and, on a second line, R and RMSE (or "no ground truth")."""
+        """Lead label: "V1 (recon)", the trust estimate and, on a second line, R and RMSE (or "no ground truth")."""
         text = f"{lead} ({ROLE_SHORT[role]})"
         sep = "  " if one_line else "\n"
+        lt = self.lead_trust(lead.lstrip("-")) if role == Role.RECONSTRUCTED else None
+        if lt is not None:
+            text += f"  {lt.words()}" if lt.low_confidence else f"  exp. R {lt.expected_r:.2f}"
         if not with_metrics or self.recon is None:
             return text
         if self.recon.truth is None:
@@ -293,15 +328,28 @@ class ViewerModel:
             return text
         return f"{text}{sep}R {fmt_r(m.r)} · {fmt_uv(m.rmse_uv)} µV"
 
+    def lead_trust(self, lead: str):
+        """The trust estimate (inference.LeadTrust) of a reconstructed lead, or None."""
+        if self.recon is None or not self.recon.trust:
+            return None
+        return self.recon.trust.get(lead)
+
+    def is_low_confidence(self, lead: str) -> bool:
+        lt = self.lead_trust(lead)
+        return bool(lt is not None and lt.low_confidence)
+
     def banner(self) -> str:
         if self.recording is None:
             return "No recording open — File > Open or drop a file here"
         if self.recon is None:
             src = Path(self.path).name if self.path else (self.recording.meta.record_id or "recording")
             return f"RECORDED ECG (not reconstructed) — {src} — leads: {', '.join(self.recording.leads)}"
+        from .inference import calibration_words
+
         c = self.recon.model
+        calib = calibration_words(c)
         return (f"RECONSTRUCTED ECG — measured: {', '.join(c.input_leads)} — model {c.id} v{c.version} "
-                f"({ARCH_LABEL.get(c.architecture, c.architecture)})")
+                f"({ARCH_LABEL.get(c.architecture, c.architecture)})" + (f" — {calib}" if calib else ""))
 
     def summary_text(self) -> str:
         """Reconstructed-only median R first: the 12-lead median hides the error."""

@@ -20,12 +20,17 @@ from ..recording import Role
 
 
 def add_parser(sub) -> None:
+    from .reconstruct import add_patient_args
+
     p = sub.add_parser("print", help="print a (reconstructed) 12-lead ECG as a vector PDF")
     p.add_argument("input", nargs="+", help="recording file(s): .hea, .csv, .edf, .npz, .mat")
     p.add_argument("--inputs", help="the three measured leads, e.g. I,II,V2 (default: the model's)")
     p.add_argument("--arch", choices=["ensemble", "conv", "temporal", "linear"],
                    help="architecture (default: the configuration's default model)")
     p.add_argument("--model", help="model id (see `ecgrecon models`); overrides --inputs/--arch choice")
+    p.add_argument("--bspm-layout", help="electrode layout of a body surface map input (name or .json; "
+                   "default: detected from the channel names)")
+    add_patient_args(p)
     p.add_argument("--measured", action="store_true",
                    help="print the recording as measured (no reconstruction), e.g. a 12-lead file")
     p.add_argument("--layout", choices=LAYOUTS, default="3x4", help="3x4 with a rhythm strip (default), 6x2, 12x1")
@@ -120,11 +125,11 @@ def _print_one(args, src: Path, out: Path, opts) -> None:
     from ..io import read_recording
     from ..modelcard import load_zoo
     from ..printing.pdf import PrintJob, write_pdf
-    from .reconstruct import choose_model, parse_inputs
+    from .reconstruct import prepare
 
     if out.exists() and not args.force:  # before the (slow) reconstruction
         raise InputError("output exists; pass --force to replace it", out)
-    rec = read_recording(src, fs=args.fs)
+    rec = read_recording(src, fs=args.fs, layout=getattr(args, "bspm_layout", None))
     if args.measured:
         rec = rec.with_roles({n: Role.MEASURED for n, r in zip(rec.leads, rec.roles, strict=True)
                               if r == Role.UNKNOWN})
@@ -132,9 +137,12 @@ def _print_one(args, src: Path, out: Path, opts) -> None:
         desc = f"as measured, {len(rec.leads)} leads"
     else:
         zoo = load_zoo()
-        card = choose_model(zoo, parse_inputs(args.inputs), args.arch, args.model, rec.leads)
+        rec, card = prepare(args, zoo, rec)
         what = reconstruct(rec, card, zoo=zoo, threads=args.threads)
-        desc = f"model {card.id} v{card.version}, measured {','.join(card.input_leads)}"
+        from ..inference import calibration_words
+
+        calib = calibration_words(card)
+        desc = f"model {card.id} v{card.version}{', ' + calib if calib else ''}, measured {','.join(card.input_leads)}"
     job = PrintJob(what, opts)
     write_pdf(job, out, overwrite=args.force)
     print(f"wrote {out} ({len(job)} page{'s' if len(job) > 1 else ''}; {desc})")

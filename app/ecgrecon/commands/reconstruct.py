@@ -24,6 +24,7 @@ def add_parser(sub) -> None:
     p.add_argument("--arch", choices=["ensemble", "conv", "temporal", "linear"],
                    help="architecture (default: the configuration's default model)")
     p.add_argument("--model", help="model id (see `ecgrecon models`); overrides --inputs/--arch choice")
+    add_patient_args(p)
     p.add_argument("-o", "--output", required=True,
                    help="output file (.hea WFDB, .csv, .edf, .npz) for one input, or a folder for many")
     p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
@@ -45,6 +46,51 @@ def parse_inputs(text: str | None, layout=None) -> tuple[str, ...] | None:
             if c.configuration.lower() == text.strip().lower():
                 return c.input_leads
     return parse_input_spec(text, layout)
+
+
+def prepare(args, zoo, rec):
+    """Recording and model for one file, the same for every command: body surface maps get the requested
+    bipolar leads derived from their electrodes; then the model-choice rule (:func:`model_for`)."""
+    layout = getattr(args, "bspm_layout", None)
+    inputs = parse_inputs(getattr(args, "inputs", None), layout)
+    if rec.electrodes is not None:  # body surface map: derive the requested leads from the electrodes
+        from ..bspm import with_leads
+
+        if inputs is None and not getattr(args, "model", None) and not getattr(args, "patient", None):
+            from ..comparison import derivable
+
+            names = sorted({c.configuration for c in zoo.cards if derivable(rec, c.input_leads)})
+            raise InputError("a body surface map: choose the three inputs with --inputs, e.g. E-S,A-S,A-I, or a "
+                             f"configuration ({', '.join(names) or 'none installed'})", rec.meta.source or None)
+        rec = with_leads(rec, inputs or ())
+    card, note = model_for(args, zoo, rec, inputs)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+    if rec.electrodes is not None:
+        from ..bspm import with_leads
+
+        rec = with_leads(rec, card.input_leads)
+    return rec, card
+
+
+def add_patient_args(p) -> None:
+    p.add_argument("--patient", metavar="PACK_DIR",
+                   help="patient pack from `ecgrecon calibrate` (overrides --model/--arch; inputs from the pack)")
+    p.add_argument("--force-patient", action="store_true",
+                   help="use the pack even though the recording names another patient")
+
+
+def model_for(args, zoo, rec, inputs=None):
+    """The one model-choice rule of the commands: a patient pack, --model, or the configuration's default.
+
+    Returns (card, note); the note says when a pack's patient could not be checked."""
+    pack = getattr(args, "patient", None)
+    if pack:
+        from ..calibration import check_pack_fits, load_pack
+
+        card = load_pack(pack, zoo)
+        return card, check_pack_fits(rec, card, force_patient=getattr(args, "force_patient", False))
+    return choose_model(zoo, inputs, getattr(args, "arch", None), getattr(args, "model", None), rec.leads), None
 
 
 def choose_model(zoo, inputs: tuple[str, ...] | None, arch: str | None, model_id: str | None, leads):
@@ -83,8 +129,10 @@ def _run_streaming(args, rec, card, zoo, out: Path, progress, show) -> int:
         print(f"note: {card.id} averages {len(card.members)} networks; --arch conv is much faster on long "
               "recordings (24 h on 2 cores: 29 s against 199 s, README 'Speed')", file=sys.stderr)
     roles = stream_roles(card)
-    comments = [f"RECONSTRUCTED ECG: leads other than {', '.join(card.input_leads)} computed by model "
-                f"{card.id} v{card.version}"]
+    from ..inference import model_sentence
+
+    comments = [model_sentence(card), f"ecgrecon-model: {card.id}", f"ecgrecon-model_version: {card.version}",
+                f"ecgrecon-measured_leads: {','.join(card.input_leads)}"]
     comments += [f"ecgrecon-role {n}: {r.value}" for n, r in zip(STANDARD_12, roles, strict=True)]
     writer = WfdbStreamWriter(out, STANDARD_12, rec.fs, comments)
     try:
@@ -139,22 +187,7 @@ def run_one(args: argparse.Namespace, src: str, out: Path) -> int:
     layout = getattr(args, "bspm_layout", None)
     rec = read_recording(args.input, fs=args.fs, layout=layout)
     zoo = load_zoo()
-    inputs = parse_inputs(args.inputs, layout)
-    if rec.electrodes is not None:  # body surface map: derive the requested leads from the electrodes
-        from ..bspm import with_leads
-
-        if inputs is None and not args.model:
-            from ..comparison import derivable
-
-            names = sorted({c.configuration for c in zoo.cards if derivable(rec, c.input_leads)})
-            raise InputError("a body surface map: choose the three inputs with --inputs, e.g. E-S,A-S,A-I, or a "
-                             f"configuration ({', '.join(names) or 'none installed'})", args.input)
-        rec = with_leads(rec, inputs or ())
-    card = choose_model(zoo, inputs, args.arch, args.model, rec.leads)
-    if rec.electrodes is not None:
-        from ..bspm import with_leads
-
-        rec = with_leads(rec, card.input_leads)
+    rec, card = prepare(args, zoo, rec)
     show = sys.stderr.isatty() and rec.duration > 120
 
     def progress(f: float) -> None:
@@ -167,20 +200,29 @@ def run_one(args: argparse.Namespace, src: str, out: Path) -> int:
     if show:
         print(file=sys.stderr)
     write_recording(res.result, out, overwrite=args.force, protect=(args.input,))
+    from ..inference import calibration_words
+
     side = {
         "input_file": str(args.input), "output_file": str(out), "model": card.id, "model_version": card.version,
         "architecture": card.architecture, "measured_leads": list(card.input_leads),
+        "patient_calibration": calibration_words(card) or None,
+        "patient_pack": (card.raw.get("personal") or None) and {
+            k: card.raw["personal"][k] for k in ("patient_id", "source_record", "date", "base_model")},
         "roles": {n: r.value for n, r in res.roles.items()},
         "ground_truth": res.metrics is not None,
         "metrics_note": res.notes[0] if res.notes else "no ground truth in the input file",
-        **(res.metrics.to_dict() if res.metrics else {"summary": None, "leads": []}),
+        "summary": res.metrics.summary() if res.metrics else None,
+        "leads": lead_rows(res),
+        "trust": trust_block(res),
     }
     sc = sidecar_path(out)
     atomic_write(sc, lambda tmp: tmp.write_text(json.dumps(side, indent=2, allow_nan=True)))
     if args.json:
         print(json.dumps(side, indent=2))
         return 0
-    print(f"wrote {out} (12 leads, model {card.id} v{card.version}, measured {','.join(card.input_leads)})")
+    calib = calibration_words(card)
+    print(f"wrote {out} (12 leads, model {card.id} v{card.version}{', ' + calib if calib else ''}, "
+          f"measured {','.join(card.input_leads)})")
     print(f"wrote {sc}")
     if res.metrics:
         s = res.metrics.summary()
@@ -188,7 +230,42 @@ def run_one(args: argparse.Namespace, src: str, out: Path) -> int:
               f"median RMSE {s['reconstructed']['median_rmse_uv']:.0f} uV  (all 12: median R "
               f"{s['all_12']['median_r']:.3f})")
         for m in res.metrics.leads:
-            print(f"  {m.lead:<4} {m.role:<14} R {m.r:6.3f}  RMSE {m.rmse_uv:6.1f} uV")
+            lt = (res.trust or {}).get(m.lead)
+            print(f"  {m.lead:<4} {m.role:<14} R {m.r:6.3f}  RMSE {m.rmse_uv:6.1f} uV"
+                  + (f"  {lt.words()}" if lt else ""))
     else:
         print("no ground truth in the input: nothing to compare against")
+        for n, lt in (res.trust or {}).items():
+            print(f"  {n:<4} reconstructed  {lt.words()}")
+    if res.low_confidence_leads():
+        print(f"LOW CONFIDENCE (do not read clinically): {', '.join(res.low_confidence_leads())}")
     return 0
+
+
+def lead_rows(res) -> list[dict]:
+    """Sidecar ``leads``: every lead's role, R/RMSE when there is a truth, expected_r/low_confidence when
+    the model has a trust signal (reconstructed leads only)."""
+    metrics = {m.lead: m for m in res.metrics.leads} if res.metrics else {}
+    rows = []
+    for n, role in res.roles.items():
+        row: dict = {"lead": n, "role": role.value}
+        if n in metrics:
+            row.update(r=metrics[n].r, rmse_uv=metrics[n].rmse_uv)
+        lt = (res.trust or {}).get(n)
+        if lt is not None:
+            row.update(expected_r=lt.expected_r, low_confidence=lt.low_confidence)
+            if lt.basis:
+                row["expected_r_from"] = lt.basis
+        rows.append(row)
+    return rows
+
+
+def trust_block(res) -> dict | None:
+    tm = res.model.trust
+    if tm is None or res.trust is None:
+        return None
+    return {"threshold": tm.threshold, "fitted_on": tm.fitted_on,
+            "low_confidence_leads": list(res.low_confidence_leads()),
+            "meaning": "expected_r: the model's estimate of Pearson R against the recorded lead, learned on "
+                       "databases the model was not trained on; low_confidence: below the threshold, do not read "
+                       "clinically"}

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QGraphicsItem, QLabel, QSizePolicy, QVBoxLayout, Q
 
 from ..papergrid import MAJOR_MM, MINOR_MM, PageGeometry, decimate_minmax, lead_signal
 from ..recording import Role
+from ..style import LOW_CONFIDENCE_HEX
 from ..viewmodel import ROLE_COLOUR, TRUTH_COLOUR, TRUTH_UNDER_COLOUR, Panel, ViewerModel
 
 PAPER_BG = "#fffafa"
@@ -157,19 +158,32 @@ class PaperPanel(QWidget):
                 xs, ys = box.to_mm(t, vals, geom.spec)
                 # min/max columns already draw every pixel: antialiasing them halves the frame rate for nothing
                 it.setData(xs, ys, antialias=(i1 - i0) <= 2 * n_bins)
-                it.setPen(self._pen(layer.style, rec.role(name)))
+                low = layer.style not in ("truth", "under") and model.is_low_confidence(name) \
+                    and rec.role(name) == Role.RECONSTRUCTED
+                it.setPen(self._pen(layer.style, rec.role(name), dashed=low))
                 it.show()
         for key, it in self._traces.items():
             if key not in used:
                 it.hide()
         self._render_labels(model, panel, geom)
 
-    def _pen(self, style: str, role: Role) -> QPen:
+    def _pen(self, style: str, role: Role, dashed: bool = False) -> QPen:
         if style == "truth":
             return pg.mkPen(TRUTH_COLOUR, width=1.2)
         if style == "under":
             return pg.mkPen(TRUTH_UNDER_COLOUR, width=2.4)
+        if dashed:  # low confidence: the same role colour, dashed, so it reads as "do not rely on this"
+            return pg.mkPen(ROLE_COLOUR[role], width=1.2, style=Qt.PenStyle.DashLine)
         return pg.mkPen(ROLE_COLOUR[role], width=1.2)
+
+    def trace_styles(self) -> dict[str, str]:
+        """Pen style of each visible reconstruction trace by lead ("solid"/"dashed"), for tests."""
+        out = {}
+        for (li, bi), it in self._traces.items():
+            if it.isVisible() and self._geom is not None and bi < len(self._geom.boxes):
+                dashed = it.opts["pen"].style() == Qt.PenStyle.DashLine
+                out[self._geom.boxes[bi].lead.lstrip("-") + f"@{li}"] = "dashed" if dashed else "solid"
+        return out
 
     def _render_labels(self, model: ViewerModel, panel: Panel, geom: PageGeometry) -> None:
         top = panel.layers[-1]
@@ -185,6 +199,8 @@ class PaperPanel(QWidget):
                 role = rec.role(name)
                 wide = box.width_mm >= 100.0  # 6x2, 12x1, rhythm strip: room for one line
                 text, colour = model.caption(box.lead, role, panel.captions, one_line=wide), ROLE_COLOUR[role]
+                if role == Role.RECONSTRUCTED and model.is_low_confidence(name):
+                    colour = LOW_CONFIDENCE_HEX
             if box.rhythm:
                 text += "  — rhythm strip"
             lab.setText(text, color=QColor(colour))

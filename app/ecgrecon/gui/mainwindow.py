@@ -186,6 +186,11 @@ class MainWindow(QMainWindow):
         m_rec.addActions([a["reconstruct"], a["cancel"]])
         m_rec.addSeparator()
         self.compare_action = m_rec.addAction("&Compare configurations…", self.open_compare)
+        m_rec.addSeparator()
+        self.calibrate_action = m_rec.addAction("Ca&librate from this 12-lead…", self.calibrate_dialog)
+        self.use_pack_action = m_rec.addAction("Use &patient calibration…", self.use_pack_dialog)
+        self.packs_menu = m_rec.addMenu("Recent patient &packs")
+        self.packs_menu.aboutToShow.connect(self._rebuild_packs)
         self.torso_action = m_view.addAction("&Torso map (BSPM)")
         self.torso_action.setCheckable(True)
         m_set = mb.addMenu("&Settings")
@@ -346,6 +351,62 @@ class MainWindow(QMainWindow):
         probs = self.model.zoo.problems
         self.message(f"{n} models available" + (f"; {len(probs)} refused (see tooltip)" if probs else ""), 10000)
         self.msg_label.setToolTip("\n".join(probs))
+
+    # ------------------------------------------------------ patient calibration
+    def patient_packs(self) -> list[str]:
+        v = self.settings.value("models/patient_packs", [])
+        return [str(x) for x in (v if isinstance(v, list) else [v]) if x]
+
+    def _remember_pack(self, path: str) -> None:
+        packs = [path, *[p for p in self.patient_packs() if p != path]][:10]
+        self.settings.setValue("models/patient_packs", packs)
+
+    def _rebuild_packs(self) -> None:
+        self.packs_menu.clear()
+        for p in self.patient_packs():
+            self.packs_menu.addAction(p, lambda p=p: self.use_pack(p))
+        if not self.patient_packs():
+            self.packs_menu.addAction("(none yet)").setEnabled(False)
+
+    def calibrate_dialog(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "New (empty) folder for the patient pack")
+        if d:
+            self.calibrate_into(d)
+
+    def calibrate_into(self, folder: str) -> bool:
+        """Fit a patient pack from the open 12-lead recording; show its held-out figures."""
+        try:
+            card = self.model.calibrate(folder)
+        except EcgReconError as e:
+            self.show_error(str(e))
+            return False
+        self._remember_pack(folder)
+        p = card.raw["personal"]
+        lines = [f"{lead}: R {h['r']:.3f} (universal {h['base_r']:.3f}), RMSE {h['rmse_uv']:.0f} µV"
+                 for lead, h in p["held_out"].items()]
+        self.message(f"Patient pack {card.id} written to {folder}", 10000)
+        self.show_info(f"Patient pack written to {folder}\nPatient {p['patient_id']}, from {p['source_record']}, "
+                       f"{p['date']}.\nScored on the last {p['held_out_seconds']:.1f} s (held out):\n"
+                       + "\n".join(lines) + "\n\nValid only while the electrodes sit where they sat for this ECG.")
+        return True
+
+    def use_pack_dialog(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Patient pack folder (from Calibrate)")
+        if d:
+            self.use_pack(d)
+
+    def use_pack(self, folder: str) -> bool:
+        try:
+            note = self.model.use_pack(folder)
+        except EcgReconError as e:
+            self.show_error(str(e))
+            return False
+        self._remember_pack(folder)
+        self._fill_model_combos()
+        if note:
+            self.message(note, 15000)
+        self.start_reconstruction()
+        return True
 
     def add_model_dir_dialog(self) -> None:
         d = QFileDialog.getExistingDirectory(self, "Folder with ONNX models and their cards")

@@ -47,7 +47,7 @@ from ..papergrid import (
     page_seconds_for,
 )
 from ..recording import Recording, Role
-from ..style import ROLE_HEX, TRUTH_UNDER_HEX, rgb
+from ..style import LOW_CONFIDENCE_HATCH_HEX, LOW_CONFIDENCE_HEX, ROLE_HEX, TRUTH_UNDER_HEX, rgb
 
 PAPERS_MM = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}  # portrait width, height
 TRUTH_PAGES = ("none", "separate", "overlay")
@@ -61,7 +61,9 @@ GRID_MAJOR = (228, 112, 112)
 INK = rgb(ROLE_HEX[Role.MEASURED])
 RECON_INK = rgb(ROLE_HEX[Role.RECONSTRUCTED])  # same palette as the screen (ecgrecon.style)
 DERIVED_INK = rgb(ROLE_HEX[Role.DERIVED])
-TRUTH_UNDER = rgb(TRUTH_UNDER_HEX)  # overlay page: measured truth beneath the reconstruction
+TRUTH_UNDER = rgb(TRUTH_UNDER_HEX)
+LOW_CONF_INK = rgb(LOW_CONFIDENCE_HEX)  # low-confidence leads: words, hatch and dashed trace
+LOW_CONF_HATCH = rgb(LOW_CONFIDENCE_HATCH_HEX)  # overlay page: measured truth beneath the reconstruction
 GREY = (90, 90, 90)
 BANNER_FILL = (255, 241, 204)
 BANNER_EDGE = (200, 120, 0)
@@ -223,9 +225,13 @@ class _Page:
 def _provenance(recon, rec: Recording) -> dict | None:
     """Measured leads and model text for the banner; None for a recording with nothing reconstructed."""
     if recon is not None:
+        from ..inference import calibration_words
+
         c = recon.model
+        calib = calibration_words(c)
         return {"measured": tuple(recon.inputs),
-                "model": f"{c.id} v{c.version}, {ARCH_LABEL.get(c.architecture, c.architecture)}"}
+                "model": f"{c.id} v{c.version}, {ARCH_LABEL.get(c.architecture, c.architecture)}"
+                         + (f", {calib}" if calib else "")}
     if Role.RECONSTRUCTED not in rec.roles:
         return None
     prov = dict(rec.meta.provenance)
@@ -238,6 +244,8 @@ def _provenance(recon, rec: Recording) -> dict | None:
         model += f" v{prov['model_version']}"
     if prov.get("architecture"):
         model += f", {ARCH_LABEL.get(prov['architecture'], prov['architecture'])}"
+    if prov.get("patient_calibration"):
+        model += f", {prov['patient_calibration']}"
     measured = tuple(n for n, r in zip(rec.leads, rec.roles, strict=True) if r == Role.MEASURED)
     return {"measured": measured, "model": model}
 
@@ -317,6 +325,7 @@ class PrintJob:
             d.polyline(gx + xs, gy + ys, INK, TRACE_W_MM)
         d.clip(gx, gy, geo.width_mm, geo.height_mm)
         metrics = {m.lead: m for m in self.recon.metrics.leads} if (self.recon and self.recon.metrics) else {}
+        trust = (self.recon.trust or {}) if (self.recon and pg.kind != "truth") else {}
         for box in geo.boxes:
             name = box.lead
             base = name.lstrip("-")
@@ -328,9 +337,11 @@ class PrintJob:
             present = base in pg.rec.leads
             role = pg.rec.role(base) if present else None
             colour = _ink(role)
+            lt = trust.get(base) if role == Role.RECONSTRUCTED else None
+            low = lt is not None and lt.low_confidence
             if present:
                 self._trace(d, gx, gy, box, pg.rec, pg.t_off, name, colour, spec,
-                            TRACE_W_MM * (0.8 if pg.under is not None else 1.0))
+                            TRACE_W_MM * (0.8 if pg.under is not None else 1.0), dashed=low)
             label = name if present else f"{name} (not recorded)"
             if role == Role.RECONSTRUCTED:
                 label += " (reconstructed)"
@@ -342,6 +353,13 @@ class PrintJob:
                 label = f"{label}  rhythm"
             d.text(gx + box.x_mm + 1.0, gy + box.y_mm + 3.6, label, 2.9, colour=colour, bold=True,
                    bg=(255, 255, 255))
+            if lt is not None:  # the trust estimate in words; hatched and the trace dashed when low
+                words = f"LOW CONFIDENCE · expected R {lt.expected_r:.2f}" if low else f"expected R {lt.expected_r:.2f}"
+                if low:
+                    d.rect(gx + box.x_mm + 0.6, gy + box.y_mm + 4.4, min(box.width_mm - 1.2, 1.45 * len(words)),
+                           3.3, fill=LOW_CONF_HATCH, hatch=True)
+                d.text(gx + box.x_mm + 1.0, gy + box.y_mm + 7.0, words, 2.4, colour=LOW_CONF_INK if low else colour,
+                       bold=low, max_w=box.width_mm - 2.0)
         d.noclip()
         self._banner(d, pg)
         self._header(d, pg)
@@ -356,7 +374,7 @@ class PrintJob:
 
     @staticmethod
     def _trace(d: _Draw, gx, gy, box: LeadBox, rec: Recording, t_off: float, name: str, colour, spec,
-               width) -> None:
+               width, dashed: bool = False) -> None:
         from ..papergrid import lead_signal
 
         fs = rec.fs
@@ -371,7 +389,7 @@ class PrintJob:
             pos, v = decimate_minmax(v, n_bins)
             idx = i0 + pos
         xs, ys = box.to_mm(t_off + idx / fs, v, spec)
-        d.polyline(gx + xs, gy + ys, colour, width)
+        d.polyline(gx + xs, gy + ys, colour, width, dashed=dashed)
 
     # -- text blocks -------------------------------------------------------------------------
     def _banner(self, d: _Draw, pg: _Page) -> None:
@@ -501,8 +519,8 @@ class _Draw:
     def line(self, x1, y1, x2, y2, colour, width_mm: float) -> None:
         self.segments([(x1, y1, x2, y2)], colour, width_mm)
 
-    def polyline(self, xs, ys, colour, width_mm: float) -> None:
-        """A path through the points; NaN values lift the pen."""
+    def polyline(self, xs, ys, colour, width_mm: float, *, dashed: bool = False) -> None:
+        """A path through the points; NaN values lift the pen. ``dashed``: a low-confidence lead."""
         from PySide6.QtCore import Qt
         from PySide6.QtGui import QPainterPath
 
@@ -520,16 +538,21 @@ class _Draw:
                 down = True
         pen = self._pen(colour, width_mm)
         pen.setWidthF(max(pen.widthF(), 1.0))  # low-resolution previews: traces at least one pixel wide
+        if dashed:
+            pen.setDashPattern([6.0, 3.0])  # in pen widths: 2 mm dash, 1 mm gap at 0.33 mm
         self.p.setPen(pen)
         self.p.setBrush(Qt.BrushStyle.NoBrush)
         self.p.drawPath(path)
 
-    def rect(self, x, y, w, h, *, fill=None, edge=None, width: float = 0.2) -> None:
+    def rect(self, x, y, w, h, *, fill=None, edge=None, width: float = 0.2, hatch: bool = False) -> None:
         from PySide6.QtCore import QRectF, Qt
         from PySide6.QtGui import QBrush, QColor
 
         self.p.setPen(self._pen(edge, width) if edge else Qt.PenStyle.NoPen)
-        self.p.setBrush(QBrush(QColor(*fill)) if fill else Qt.BrushStyle.NoBrush)
+        if hatch and fill:
+            self.p.setBrush(QBrush(QColor(*fill), Qt.BrushStyle.BDiagPattern))
+        else:
+            self.p.setBrush(QBrush(QColor(*fill)) if fill else Qt.BrushStyle.NoBrush)
         self.p.drawRect(QRectF(self.x0 + x * self.k, self.y0 + y * self.k, w * self.k, h * self.k))
 
     def clip(self, x, y, w, h) -> None:

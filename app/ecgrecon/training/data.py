@@ -78,22 +78,62 @@ def lead_index(names) -> list[int]:
     return [STANDARD_12.index(n) for n in names]
 
 
+def hospital_augment(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, rc: dict,
+                     fs: float = FS) -> tuple[np.ndarray, np.ndarray]:
+    """Imitate what differs between hospitals on one crop (inputs x, targets y; both leads x samples).
+
+    Keys of ``rc`` (0 disables each):
+    ``lead_gain``: log-normal gain error per input lead (calibration, skin contact);
+    ``mix``: electrode displacement as a small random linear mixing of the input leads, x + mix * M x;
+    ``hum``: mains interference at 50 or 60 Hz, amplitude up to ``hum`` mV per input lead;
+    ``emg``: high-passed (> ~25 Hz) muscle noise, std up to ``emg`` mV on the inputs;
+    ``band``: probability of an other analogue band limit (low-pass 40-150 Hz, or 250 Hz acquisition =
+    125 Hz) applied to inputs and targets alike, since both come from the same machine.
+    Baseline wander is not imitated: the engine removes it (0.5 Hz high-pass) before the network.
+    """
+    n_in, L = x.shape
+    if rc.get("band") and rng.random() < rc["band"]:
+        from ..conditioning import lowpass
+
+        cut = float(rng.choice([40.0, 100.0, 125.0, 150.0]))
+        x = lowpass(x.astype(np.float64), fs, cut).astype(np.float32)
+        y = lowpass(y.astype(np.float64), fs, cut).astype(np.float32)
+    if rc.get("mix"):
+        M = np.eye(n_in) + rng.normal(0, rc["mix"], size=(n_in, n_in))
+        x = (M @ x).astype(np.float32)
+    if rc.get("lead_gain"):
+        x = x * np.exp(rng.normal(0, rc["lead_gain"], size=(n_in, 1))).astype(np.float32)
+    t = np.arange(L) / fs
+    if rc.get("hum") and rng.random() < 0.5:
+        f = 50.0 if rng.random() < 0.5 else 60.0
+        amp = rng.uniform(0, rc["hum"], size=(n_in, 1))
+        x = x + (amp * np.sin(2 * np.pi * f * t + rng.uniform(0, 2 * np.pi, size=(n_in, 1)))).astype(np.float32)
+    if rc.get("emg") and rng.random() < 0.5:
+        w = rng.normal(0, 1, size=(n_in, L))
+        k = np.ones(9) / 9.0  # white minus its 9-sample moving average: energy above ~25 Hz
+        smooth = np.stack([np.convolve(r, k, mode="same") for r in w])
+        x = x + (rng.uniform(0, rc["emg"]) * (w - smooth)).astype(np.float32)
+    return x, y
+
+
 class CropSampler:
     """Random fixed-length crops of whole records (inputs, targets), with optional augmentation.
 
     Augmentation (all linear, so the lead relations stay physiological):
     ``amp``: one random gain per crop applied to inputs and targets (log-uniform +-amp);
-    ``noise``: white Gaussian noise (mV, std drawn up to ``noise``) added to the inputs only.
+    ``noise``: white Gaussian noise (mV, std drawn up to ``noise``) added to the inputs only;
+    ``hospital``: the keys of :func:`hospital_augment`.
     """
 
     def __init__(self, records: list[np.ndarray], in_idx, out_idx, crop: int, rng: np.random.Generator,
-                 amp: float = 0.0, noise: float = 0.0) -> None:
+                 amp: float = 0.0, noise: float = 0.0, hospital: dict | None = None) -> None:
         self.x = [r[in_idx] for r in records]
         self.y = [r[out_idx] for r in records]
         self.crop = crop
         self.rng = rng
         self.amp = amp
         self.noise = noise
+        self.hospital = {k: v for k, v in (hospital or {}).items() if v}
 
     def batch(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         rng = self.rng
@@ -107,6 +147,8 @@ class CropSampler:
             if self.amp > 0:
                 g = float(np.exp(rng.uniform(-self.amp, self.amp)))
                 x, y = x * g, y * g
+            if self.hospital:
+                x, y = hospital_augment(x, y, rng, self.hospital)
             if self.noise > 0:
                 x = x + rng.normal(0, rng.uniform(0, self.noise), size=x.shape).astype(np.float32)
             xs.append(x)

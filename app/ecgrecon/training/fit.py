@@ -22,6 +22,7 @@ DEFAULT_RECIPE = {
     "amp": 0.0,  # log-gain range of amplitude augmentation
     "noise": 0.0,  # mV std of input noise augmentation
     "dropout": 0.0,
+    "hospital": None,  # dict of hospital_augment keys (lead_gain, mix, hum, emg, band), or None
 }
 
 
@@ -64,7 +65,7 @@ def evaluate(model, records: list[np.ndarray], in_idx, out_idx, multiple: int = 
 
 def train_net(arch: str, train_records: list[np.ndarray], in_idx, out_idx, *, steps: int, seed: int = 0,
               recipe: dict | None = None, eval_records: list[np.ndarray] | None = None, eval_every: int = 100,
-              model_kw: dict | None = None, log=None) -> tuple[torch.nn.Module, list[dict], float]:
+              model_kw: dict | None = None, log=None, evaluator=None) -> tuple[torch.nn.Module, list[dict], float]:
     """Train one network; returns (EMA model in eval mode, eval curve, CPU seconds)."""
     rc = dict(DEFAULT_RECIPE, **(recipe or {}))
     seed_all(seed)
@@ -76,7 +77,8 @@ def train_net(arch: str, train_records: list[np.ndarray], in_idx, out_idx, *, st
     model = build(arch, len(in_idx), len(out_idx), **kw)
     model.linear.set_ls(A, b)
     ema, curve = optimise(model, train_records, in_idx, out_idx, steps=steps, seed=seed, recipe=rc,
-                          eval_records=eval_records, eval_every=eval_every, log=log)
+                          eval_records=eval_records, eval_every=eval_every, log=log,
+                          evaluator=evaluator)
     return ema, curve, time.process_time() - t_cpu
 
 
@@ -90,22 +92,25 @@ def linear_model(train_records, in_idx, out_idx) -> tuple[LinearMap, float]:
 
 def optimise(model: torch.nn.Module, records: list[np.ndarray], in_idx, out_idx, *, steps: int, seed: int,
              recipe: dict, eval_records: list[np.ndarray] | None = None, eval_every: int = 100,
-             log=None) -> tuple[torch.nn.Module, list[dict]]:
+             log=None, evaluator=None) -> tuple[torch.nn.Module, list[dict]]:
     """The training loop (AdamW, random crops, EMA of the weights) from ``model``'s current weights.
 
     Returns the EMA model (eval mode) and the evaluation curve. Shared by training from scratch
-    and by fine-tuning after pre-training, so both use exactly the same recipe.
+    and by fine-tuning after pre-training, so both use exactly the same recipe. ``evaluator(ema) -> dict``
+    replaces the default scoring on ``eval_records`` (e.g. leave-one-database-out scoring).
     """
+    score = evaluator or (lambda m: evaluate(m, eval_records, in_idx, out_idx))
+    scoring = evaluator is not None or eval_records is not None
     rc = recipe
     ema = copy.deepcopy(model).eval()
     for p in ema.parameters():
         p.requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=rc["lr"], weight_decay=rc["weight_decay"])
     sampler = CropSampler(records, in_idx, out_idx, rc["crop"], np.random.default_rng(seed),
-                          amp=rc["amp"], noise=rc["noise"])
+                          amp=rc["amp"], noise=rc["noise"], hospital=rc.get("hospital"))
     curve = []
-    if eval_records is not None:
-        curve.append({"step": 0, **evaluate(ema, eval_records, in_idx, out_idx)})
+    if scoring:
+        curve.append({"step": 0, **score(ema)})
     model.train()
     for step in range(1, steps + 1):
         xb, yb = sampler.batch(rc["batch"])
@@ -117,8 +122,8 @@ def optimise(model: torch.nn.Module, records: list[np.ndarray], in_idx, out_idx,
             d = rc["ema"]
             for pe, pm in zip(ema.parameters(), model.parameters(), strict=True):
                 pe.mul_(d).add_(pm.detach(), alpha=1 - d)
-        if eval_records is not None and step % eval_every == 0:
-            curve.append({"step": step, "loss": float(loss), **evaluate(ema, eval_records, in_idx, out_idx)})
+        if scoring and step % eval_every == 0:
+            curve.append({"step": step, "loss": float(loss), **score(ema)})
             if log:
                 log(curve[-1])
     return ema.eval(), curve

@@ -58,9 +58,16 @@ def build_report(models_dir: Path, data_dir: Path | None = None, log=print) -> s
              "and truth. Medians are pooled over (subject, lead) pairs. *Reconstructed* leads are the leads a model "
              "estimates (for I-II-Vk the five missing precordials; for II-Vi-Vj also I, III, aVR, aVL, aVF); "
              "RMSE in µV.\n")
+    from .report_external import section
+
+    L += section(zoo, models_dir)
+    L.append("---\n")
+    L.append("*The sections below are **LUDB-only** figures: the 40 LUDB test subjects, a database the models "
+             "were trained on (its development portion). They are not what to expect at another hospital; the "
+             "section above is.*\n")
     # --- targets
     defaults = {cfg: zoo.default_for(cs[0].input_leads) for cfg, cs in configs.items()}
-    L.append("## Targets\n")
+    L.append("## LUDB-only targets (the LUDB-era goals)\n")
     beat_all = True
     rows = []
     for cfg, d in defaults.items():
@@ -102,7 +109,7 @@ def build_report(models_dir: Path, data_dir: Path | None = None, log=print) -> s
              "less flattering. The published figures are on different data (BSPM-derived leads).")
     L.append("")
     # --- all models summary
-    L.append("## All models (test subjects)\n")
+    L.append("## All models (LUDB test subjects only)\n")
     L.append("| model | parameters | receptive field | reconstructed median R | median RMSE µV | all-12 median R | "
              "training CPU s |")
     L.append("|---|---|---|---|---|---|---|")
@@ -114,7 +121,8 @@ def build_report(models_dir: Path, data_dir: Path | None = None, log=print) -> s
                  f"{_u(s['reconstructed_median_rmse_uv'])} | {_f(s['all12_median_r'])} | {cpu} |")
     L.append("")
     # --- configurations x leads
-    L.append("## Configurations x leads (default model, median R; m = measured input, d = exact derived)\n")
+    L.append("## Configurations x leads, LUDB test subjects only (default model, median R; m = measured input, "
+             "d = exact derived)\n")
     L.append("| configuration | " + " | ".join(STANDARD_12) + " |")
     L.append("|---|" + "---|" * 12)
     for cfg, d in defaults.items():
@@ -126,7 +134,7 @@ def build_report(models_dir: Path, data_dir: Path | None = None, log=print) -> s
         L.append(f"| {cfg} | " + " | ".join(cells) + " |")
     L.append("")
     # --- normal vs pathological
-    L.append("## Normal vs pathological test subjects (reconstructed leads)\n")
+    L.append("## Normal vs pathological LUDB test subjects (reconstructed leads)\n")
     L.append(f"Normal = `normal_subjects` of the split file ({len(normal)} test subjects); pathological = the other "
              f"{len(test) - len(normal)}.\n")
     L.append("| model | normal median R | normal RMSE µV | pathological median R | pathological RMSE µV |")
@@ -141,7 +149,7 @@ def build_report(models_dir: Path, data_dir: Path | None = None, log=print) -> s
                  f"{_u(sp['reconstructed_median_rmse_uv'])} |")
     L.append("")
     # --- per-lead per configuration, next to linear
-    L.append("## Per lead, every model next to the linear baseline\n")
+    L.append("## Per lead, every model next to the linear baseline (LUDB test subjects only)\n")
     for cfg, cs in configs.items():
         L.append(f"### {cfg}\n")
         order = [c for c in cs if c.architecture != "linear"] + [c for c in cs if c.architecture == "linear"]

@@ -1,0 +1,151 @@
+"""Per-lead trust signal: how far to trust a reconstructed lead, without its truth.
+
+For each reconstructed lead the engine computes a few features of what it can
+see (the preprocessed inputs, the network output, the members' outputs and a
+universal linear map's output) and a model fitted on *held-out databases only*
+turns them into ``expected_r``, the expected Pearson R against the recorded lead,
+and ``low_confidence`` (expected_r below the card's threshold). The features and
+their fit live here, in numpy, so training and the app compute them the same way.
+
+Why these features: R is low where the true lead is small (little signal, so
+noise and small shape errors dominate), where the network departs far from the
+linear map (it is extrapolating), where members disagree, and where the inputs
+are noisy or far from the training amplitudes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+FEATURES = ("log_amp", "log_nonlinear", "log_disagreement", "log_linear_ratio", "log_input_noise",
+            "log_input_amp")
+EPS = 1e-4  # mV; keeps logs finite on flat leads
+Z_CLIP = 0.995  # |R| clipped before atanh so perfect leads do not dominate the fit
+
+
+def _std(a: np.ndarray) -> np.ndarray:
+    return np.sqrt(np.mean((a - a.mean(axis=-1, keepdims=True)) ** 2, axis=-1)) + EPS
+
+
+def _hf_ratio(x: np.ndarray) -> float:
+    """Share of the inputs' amplitude above ~25 Hz (at 500 Hz: x minus its 9-sample moving average)."""
+    k = np.ones(9) / 9.0
+    hf = np.stack([r - np.convolve(r, k, mode="same") for r in np.asarray(x, np.float64)])
+    return float(np.mean(_std(hf[:, 8:-8]) / _std(x)))
+
+
+def lead_features(x: np.ndarray, y: np.ndarray, linear: np.ndarray, members: list[np.ndarray] | None = None
+                  ) -> np.ndarray:
+    """(K, len(FEATURES)) features for the K reconstructed leads.
+
+    ``x`` (3, n) preprocessed inputs at the model rate; ``y`` (K, n) the model output; ``linear`` (K, n)
+    the universal linear map's output; ``members`` the ensemble members' outputs (None for one network).
+    """
+    n = min(x.shape[1], y.shape[1], linear.shape[1])
+    x, y, linear = x[:, :n], y[:, :n], linear[:, :n]
+    amp = _std(y)
+    if members is not None and len(members) >= 2:
+        m = np.stack([a[:, :n] for a in members])
+        dis = np.sqrt(np.mean(np.var(m, axis=0), axis=-1)) + EPS
+    else:
+        dis = np.full_like(amp, EPS)
+    feats = np.stack([
+        np.log10(amp),
+        np.log10(_std(y - linear) / amp),
+        np.log10(dis / amp),
+        np.log10(_std(linear) / amp),
+        np.full_like(amp, np.log10(_hf_ratio(x) + EPS)),
+        np.full_like(amp, np.log10(float(np.mean(_std(x))))),
+    ], axis=1)
+    return feats
+
+
+@dataclass(frozen=True)
+class TrustModel:
+    """Ridge regression of atanh(R) on the features plus one intercept per lead; stored in the model card."""
+
+    leads: tuple[str, ...]
+    coef: tuple[float, ...]
+    intercept: dict[str, float]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    threshold: float  # expected_r below this: low confidence
+    linear_a: tuple[tuple[float, ...], ...]  # (K, 3) universal least-squares map for the features
+    linear_b: tuple[float, ...]
+    fitted_on: str = ""
+    scores: dict | None = None
+
+    def expected_r(self, feats: np.ndarray, leads: tuple[str, ...] | list[str]) -> np.ndarray:
+        z = ((feats - np.asarray(self.mean)) / np.asarray(self.scale)) @ np.asarray(self.coef)
+        z = z + np.array([self.intercept[n] for n in leads])
+        return np.tanh(z)
+
+    def linear(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(self.linear_a) @ np.asarray(x, np.float64) + np.asarray(self.linear_b)[:, None]
+
+    def to_dict(self) -> dict:
+        return {"features": list(FEATURES), "leads": list(self.leads), "coef": list(self.coef),
+                "intercept": dict(self.intercept), "mean": list(self.mean), "scale": list(self.scale),
+                "threshold": self.threshold, "linear_a": [list(r) for r in self.linear_a],
+                "linear_b": list(self.linear_b), "fitted_on": self.fitted_on, "scores": self.scores or {}}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrustModel:
+        if list(d.get("features", [])) != list(FEATURES):
+            raise ValueError(f"trust block has features {d.get('features')}, this version computes {FEATURES}")
+        return cls(tuple(d["leads"]), tuple(float(c) for c in d["coef"]),
+                   {k: float(v) for k, v in d["intercept"].items()}, tuple(d["mean"]), tuple(d["scale"]),
+                   float(d["threshold"]), tuple(tuple(float(v) for v in r) for r in d["linear_a"]),
+                   tuple(float(v) for v in d["linear_b"]), d.get("fitted_on", ""), d.get("scores"))
+
+
+def fit(feats: np.ndarray, leads: list[str], r: np.ndarray, *, ridge: float = 1.0) -> tuple[tuple, dict, tuple, tuple]:
+    """Closed-form ridge fit of atanh(R): returns (coef, intercept per lead, mean, scale)."""
+    mu = feats.mean(0)
+    sd = feats.std(0) + 1e-9
+    Z = (feats - mu) / sd
+    names = sorted(set(leads))
+    onehot = np.array([[1.0 if n == m else 0.0 for m in names] for n in leads])
+    A = np.hstack([Z, onehot])
+    t = np.arctanh(np.clip(r, -Z_CLIP, Z_CLIP))
+    reg = np.diag([ridge] * Z.shape[1] + [1e-6] * len(names))
+    sol = np.linalg.solve(A.T @ A + reg, A.T @ t)
+    coef = tuple(float(c) for c in sol[: Z.shape[1]])
+    icpt = {n: float(sol[Z.shape[1] + i]) for i, n in enumerate(names)}
+    return coef, icpt, tuple(float(v) for v in mu), tuple(float(v) for v in sd)
+
+
+def choose_threshold(expected: np.ndarray, r: np.ndarray, *, max_flagged: float = 0.35,
+                     target_bad_unflagged: float = 0.06) -> float:
+    """Lowest expected-R threshold whose unflagged leads have at most ``target_bad_unflagged`` with R < 0.8.
+
+    Capped so that at most ``max_flagged`` of the leads are flagged.
+    """
+    order = np.sort(np.unique(np.round(expected, 4)))
+    cap = float(np.quantile(expected, max_flagged))
+    for t in order:
+        if t > cap:
+            break
+        keep = expected >= t
+        if keep.sum() and np.mean(r[keep] < 0.8) <= target_bad_unflagged:
+            return float(t)
+    return cap
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(a, b).statistic)
+
+
+def score(expected: np.ndarray, r: np.ndarray, threshold: float) -> dict:
+    """How well a trust signal ranks and flags leads (the issue's three figures)."""
+    flagged = expected < threshold
+    unflagged = ~flagged
+    return {"n_leads": int(len(r)), "spearman_expected_vs_true_r": spearman(expected, r),
+            "share_flagged": float(np.mean(flagged)),
+            "share_below_0_8_among_unflagged": float(np.mean(r[unflagged] < 0.8)) if unflagged.any() else None,
+            "share_below_0_8_among_flagged": float(np.mean(r[flagged] < 0.8)) if flagged.any() else None,
+            "share_below_0_8_all": float(np.mean(r < 0.8))}
