@@ -47,12 +47,14 @@ def derivable(rec: Recording, inputs) -> bool:
 
 
 def _pick(zoo: ModelZoo, inputs: tuple[str, ...], arch: str | None) -> ModelCard | None:
-    cands = zoo.for_inputs(inputs)
-    if arch:
-        cands = [c for c in cands if c.architecture == arch]
-    if not cands:
+    """The pipeline's model-choice rule, or None where no model fits."""
+    from .errors import ModelError
+    from .pipeline import choose_model
+
+    try:
+        return choose_model(zoo, inputs, arch, None, inputs)
+    except ModelError:
         return None
-    return zoo.default_for(inputs, arch)
 
 
 def resolve_configs(rec: Recording, zoo: ModelZoo, configs: list[str] | None = None, arch: str | None = None,
@@ -95,10 +97,9 @@ def resolve_configs(rec: Recording, zoo: ModelZoo, configs: list[str] | None = N
 
 def run_configs(rec: Recording, cards: list[ModelCard], zoo: ModelZoo | None = None, *, keep_signals: bool = False,
                 progress: Callable[[int, int, str], None] | None = None,
-                cancel: Callable[[], bool] | None = None) -> list[ConfigResult]:
+                cancel: Callable[[], bool] | None = None, force_patient: bool = False) -> list[ConfigResult]:
     """Reconstruct with each card; R/RMSE per lead against the recording's own 12 leads."""
-    from .bspm import with_leads
-    from .inference import reconstruct
+    from . import pipeline
 
     zoo = zoo or load_zoo()
     if not all(n in rec.leads for n in STANDARD_12):
@@ -108,8 +109,11 @@ def run_configs(rec: Recording, cards: list[ModelCard], zoo: ModelZoo | None = N
     for i, card in enumerate(cards):
         if progress:
             progress(i, len(cards), card.id)
-        r = with_leads(rec, card.input_leads) if rec.electrodes is not None else rec
-        res = reconstruct(r, card, zoo=zoo, cancel=cancel)
+        if card.architecture == "personal":  # a patient pack: checked against the recording like anywhere
+            plan = pipeline.plan(rec, patient=card.card_path.parent, force_patient=force_patient, zoo=zoo)
+        else:
+            plan = pipeline.plan(rec, inputs=card.input_leads, model_id=card.id, zoo=zoo)
+        res = pipeline.run(plan, cancel=cancel)
         assert res.metrics is not None
         ms = {m.lead: m for m in res.metrics.leads}
         from .recording import Role

@@ -21,7 +21,7 @@ import numpy as np
 from . import __version__
 from .conditioning import FilterSpec, apply_filters, resample
 from .errors import Cancelled, InputError, ModelError
-from .leads import STANDARD_12, complete_limb_leads, exact_consequences
+from .leads import STANDARD_12, complete_limb_leads, exact_combinations, exact_consequences
 from .metrics import RecordMetrics, compare
 from .modelcard import ModelCard, ModelZoo, load_zoo
 from .recording import Recording, Role
@@ -241,8 +241,9 @@ def lead_trust(card: ModelCard, out_leads: tuple[str, ...], x_model: np.ndarray,
     x_pre = np.asarray(x_model, np.float64) if spec.is_identity() else apply_filters(x_model, card.fs, spec)
     feats = _trust.lead_features(x_pre, y, tm.linear(x_pre), None if each is None else list(each))
     exp = tm.expected_r(feats, out_leads)
+    exact = set(exact_consequences(card.input_leads))
     out = {n: LeadTrust(float(e), bool(e < tm.threshold)) for n, e in zip(out_leads, exp, strict=True)
-           if n not in card.input_leads}
+           if n not in card.input_leads and n not in exact}
     if "I" in out:  # III, aVR, aVL, aVF computed from a reconstructed I inherit its estimate
         for n in ("III", "aVR", "aVL", "aVF"):
             if n not in card.input_leads:
@@ -254,14 +255,20 @@ def _condition(rec: Recording, spec: FilterSpec) -> Recording:
     return rec if spec.is_identity() else replace(rec, signals=apply_filters(rec.signals, rec.fs, spec))
 
 
-def assemble_12(rec: Recording, card: ModelCard, out_leads: tuple[str, ...], net: np.ndarray) -> Recording:
-    """Measured inputs as they are, exact limb leads from measured I/II, the rest from the network."""
+def lead_signals(card: ModelCard, inputs: dict[str, np.ndarray], out_leads: tuple[str, ...], net: np.ndarray
+                 ) -> tuple[dict[str, np.ndarray], dict[str, Role]]:
+    """The one role assembly: measured inputs as they are; every lead that follows exactly from them
+    (limb leads from two limb leads, V2 from V2-RA with I and II, ...) computed from them and *derived*;
+    the rest from the network, *reconstructed* (also limb leads computed from a reconstructed lead)."""
     sig: dict[str, np.ndarray] = {}
     roles: dict[str, Role] = {}
     for n in card.input_leads:
-        sig[n] = rec.lead(n)
+        sig[n] = inputs[n]
         roles[n] = Role.MEASURED
-    exact = set(exact_consequences(card.input_leads))
+    for n, coef in exact_combinations(card.input_leads).items():
+        sig[n] = sum(float(c) * np.asarray(inputs[m], np.float64) for c, m in zip(coef, card.input_leads,
+                                                                                  strict=True) if c)
+        roles[n] = Role.DERIVED
     for n, row in zip(out_leads, net, strict=True):
         if n in sig:
             continue
@@ -271,8 +278,13 @@ def assemble_12(rec: Recording, card: ModelCard, out_leads: tuple[str, ...], net
     for n in STANDARD_12:
         if n not in full:
             raise ModelError(f"model {card.id} does not provide lead {n}")
-        if n not in roles:
-            roles[n] = Role.DERIVED if n in exact else Role.RECONSTRUCTED
+        roles.setdefault(n, Role.RECONSTRUCTED)
+    return full, roles
+
+
+def assemble_12(rec: Recording, card: ModelCard, out_leads: tuple[str, ...], net: np.ndarray) -> Recording:
+    """The 12-lead result Recording: signals and roles from :func:`lead_signals`, provenance in the metadata."""
+    full, roles = lead_signals(card, {n: rec.lead(n) for n in card.input_leads}, out_leads, net)
     signals = np.stack([np.asarray(full[n], np.float32) for n in STANDARD_12])
     prov = {
         "model": card.id, "model_version": card.version, "architecture": card.architecture,
@@ -371,10 +383,8 @@ def reconstruct_stream(rec: Recording, model: ModelCard | str, *, zoo: ModelZoo 
 def _assemble_block(rec: Recording, card: ModelCard, out_leads: tuple[str, ...], net: np.ndarray,
                     start: int) -> np.ndarray:
     n = net.shape[1]
-    sig: dict[str, np.ndarray] = {name: rec.lead(name)[start:start + n] for name in card.input_leads}
-    for name, row in zip(out_leads, net, strict=True):
-        sig.setdefault(name, row)
-    full = complete_limb_leads(sig)
+    full, _ = lead_signals(card, {name: rec.lead(name)[start:start + n] for name in card.input_leads}, out_leads,
+                           net)
     return np.stack([np.asarray(full[name], np.float32) for name in STANDARD_12])
 
 

@@ -86,19 +86,64 @@ def i_ii_from_pair(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> tu
     return lead_i, lead_ii
 
 
-def exact_consequences(inputs: list[str] | tuple[str, ...]) -> tuple[str, ...]:
-    """Standard leads (not inputs) that follow exactly from the given inputs.
+# Electrode space for exact lead algebra: the nine standard electrodes; a lead is a vector over them.
+_ELECTRODES = ("RA", "LA", "LL", "V1", "V2", "V3", "V4", "V5", "V6")
 
-    Two independent limb leads fix all six; precordial leads are never exact
-    consequences of other leads.
+
+def _electrode_vector(name: str) -> np.ndarray | None:
+    """A lead as a combination of electrode potentials: standard leads, or a bipolar pair 'A-B' of
+    standard electrodes (RA, LA, LL, V1..V6; e.g. LA-RA is I). None for anything else."""
+    e = {n: i for i, n in enumerate(_ELECTRODES)}
+    v = np.zeros(len(_ELECTRODES))
+    wct = np.zeros(len(_ELECTRODES))
+    wct[:3] = 1 / 3
+    ra, la, ll = (np.eye(len(_ELECTRODES))[e[n]] for n in ("RA", "LA", "LL"))
+    std = {"I": la - ra, "II": ll - ra, "III": ll - la, "aVR": ra - (la + ll) / 2, "aVL": la - (ra + ll) / 2,
+           "aVF": ll - (ra + la) / 2}
+    if name in std:
+        return std[name]
+    if name in PRECORDIAL:
+        v[e[name]] = 1.0
+        return v - wct
+    if "-" in name[1:]:
+        a, b = name.split("-", 1)
+        if a in e and b in e:
+            v[e[a]] += 1.0
+            v[e[b]] -= 1.0
+            return v
+    return None
+
+
+def exact_combinations(inputs: list[str] | tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Standard leads (not among the inputs) that follow exactly from the inputs, each as coefficients
+    over the inputs: lead = sum_k c_k input_k.
+
+    Inputs may be standard leads or bipolar pairs of standard electrodes, so LA-RA, LL-RA, V2-RA give
+    I, II, III, aVR, aVL, aVF and V2 (= V2-RA - (I + II)/3) exactly. Precordial leads never follow from
+    limb leads alone.
     """
-    limb_in = [n for n in inputs if n in _LIMB_COEF]
-    for x in range(len(limb_in)):
-        for y in range(x + 1, len(limb_in)):
-            m = np.array([_LIMB_COEF[limb_in[x]], _LIMB_COEF[limb_in[y]]])
-            if abs(np.linalg.det(m)) > 1e-9:
-                return tuple(n for n in LIMB if n not in inputs)
-    return ()
+    vecs = [_electrode_vector(n) for n in inputs]
+    known = [(k, v) for k, v in enumerate(vecs) if v is not None]
+    if not known:
+        return {}
+    B = np.stack([v for _, v in known], axis=1)  # electrodes x known inputs
+    out = {}
+    for lead in STANDARD_12:
+        if lead in inputs:
+            continue
+        t = _electrode_vector(lead)
+        c, *_ = np.linalg.lstsq(B, t, rcond=None)
+        if np.max(np.abs(B @ c - t)) < 1e-9:
+            full = np.zeros(len(inputs))
+            for (k, _), ck in zip(known, c, strict=True):
+                full[k] = 0.0 if abs(ck) < 1e-12 else ck
+            out[lead] = full
+    return out
+
+
+def exact_consequences(inputs: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Standard leads (not inputs) that follow exactly from the given inputs (see :func:`exact_combinations`)."""
+    return tuple(exact_combinations(inputs))
 
 
 def einthoven_residual(lead_i: np.ndarray, lead_ii: np.ndarray, lead_iii: np.ndarray) -> float:

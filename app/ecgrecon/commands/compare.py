@@ -22,6 +22,10 @@ def add_parser(sub) -> None:
     p.add_argument("--bspm-layout", help="electrode layout of a body surface map (name or .json; default: detect)")
     p.add_argument("--fs", type=float, help="sampling rate for CSV/.mat input without one")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--patient", metavar="PACK_DIR",
+                   help="patient pack: compare the universal model and the patient-calibrated one side by side")
+    p.add_argument("--force-patient", action="store_true",
+                   help="use the pack even though the recording names another patient")
     p.set_defaults(func=run)
 
 
@@ -32,7 +36,18 @@ def _num(x: float) -> float | None:
 def run(args: argparse.Namespace) -> int:
     rec = read_recording(args.input, fs=args.fs, layout=args.bspm_layout)
     configs = [c for item in (args.configs or []) for c in ([item] if "," in item else item.split())] or None
-    res = compare_configurations(rec, configs, arch=args.arch, layout=args.bspm_layout)
+    if args.patient:
+        from ..calibration import load_pack
+        from ..comparison import run_configs
+        from ..modelcard import ModelZoo, load_zoo
+
+        zoo = load_zoo()
+        pack = load_pack(args.patient, zoo)
+        zoo = ModelZoo([*zoo.cards, pack], list(zoo.problems))
+        base = zoo.get(pack.raw["personal"]["base_model"])
+        res = run_configs(rec, [base, pack], zoo, force_patient=args.force_patient)
+    else:
+        res = compare_configurations(rec, configs, arch=args.arch, layout=args.bspm_layout)
     if args.json:
         out = {"file": str(args.input), "bspm": rec.electrodes is not None,
                "metrics_note": "Pearson R and RMSE after each model's preprocessing on reconstruction and truth alike",
@@ -47,12 +62,13 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(out, indent=2))
         return 0
     w = max(12, *(len(c.configuration) for c in res))
+    mw = max(20, *(len(c.model) for c in res))
     print(f"{args.input}: R per lead (m = measured input, d = exact from inputs, otherwise reconstructed)")
-    print(f"{'configuration':<{w}} {'model':<20} " + " ".join(f"{n:>7}" for n in STANDARD_12) + "  recon-med")
+    print(f"{'configuration':<{w}} {'model':<{mw}} " + " ".join(f"{n:>7}" for n in STANDARD_12) + "  recon-med")
     for c in res:
         cells = []
         for n in STANDARD_12:
             tag = {"measured": "m", "derived": "d"}.get(c.roles.get(n, ""), " ")
             cells.append(f"{c.r.get(n, float('nan')):6.3f}{tag}")
-        print(f"{c.configuration:<{w}} {c.model:<20} " + " ".join(cells) + f"  {c.reconstructed_median_r:8.3f}")
+        print(f"{c.configuration:<{w}} {c.model:<{mw}} " + " ".join(cells) + f"  {c.reconstructed_median_r:8.3f}")
     return 0

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import pipeline
 from ..errors import EcgReconError, InputError
 from ..evaluation import default_data_dir, load_split
-from ..inference import reconstruct
 from ..io import READ_FORMATS, read_recording
 from ..leads import STANDARD_12
 from ..modelcard import load_zoo
-from .reconstruct import choose_model, parse_inputs
+from .reconstruct import add_patient_args
 
 GROUPS = ("reconstructed", "derived", "measured")
 
@@ -31,6 +31,7 @@ def add_parser(sub) -> None:
     p.add_argument("--inputs", help="the three measured leads, e.g. I,II,V2")
     p.add_argument("--arch", choices=["ensemble", "conv", "temporal", "linear"])
     p.add_argument("--model", help="model id")
+    add_patient_args(p)
     p.add_argument("--all-models", action="store_true", help="every installed model, one summary line each")
     p.add_argument("--subjects", default=None,
                    help="LUDB folders only: 'test' (default when no paths), 'all', or ids like 3,10,11")
@@ -42,7 +43,9 @@ def _files(paths: list[str], subjects: str | None) -> list[Path]:
     if not paths:
         d = default_data_dir()
         if not d.is_dir():
-            raise InputError("no files given and the LUDB data folder is absent (set ECGRECON_DATA)", d)
+            raise InputError("no files given and LUDB is not at ../shared/data/ludb/data beside the checkout: "
+                             "download LUDB v1.0.1 from https://physionet.org/content/ludb/1.0.1/ and put its data/ "
+                             "folder there, or set ECGRECON_DATA to the folder holding ludb/", d)
         paths = [str(d)]
         subjects = subjects or "test"
     keep: set[int] | None = None
@@ -73,17 +76,18 @@ def _stats(vals: list[float]) -> dict:
     return {"median": float(med), "q1": float(q1), "q3": float(q3), "n": int(v.size)}
 
 
-def evaluate_files(card, zoo, files: list[Path]) -> dict:
+def evaluate_files(card, zoo, files: list[Path], *, force_patient: bool = False) -> dict:
     per_record: dict[str, dict] = {}
     skipped: list[str] = []
+    trust_pairs: list[tuple[float, float, bool]] = []
     for f in files:
         try:
             rec = read_recording(f)
-            if rec.electrodes is not None:  # body surface map: derive the model's inputs from its electrodes
-                from ..bspm import with_leads
-
-                rec = with_leads(rec, card.input_leads)
-            res = reconstruct(rec, card, zoo=zoo)
+            if card.architecture == "personal":
+                plan = pipeline.plan(rec, patient=card.card_path.parent, force_patient=force_patient, zoo=zoo)
+            else:
+                plan = pipeline.plan(rec, model_id=card.id, zoo=zoo)
+            res = pipeline.run(plan)
         except EcgReconError as e:
             skipped.append(str(e))
             continue
@@ -91,6 +95,10 @@ def evaluate_files(card, zoo, files: list[Path]) -> dict:
             skipped.append(f"{f}: no ground truth (needs the 12 standard leads)")
             continue
         per_record[str(f)] = {m.lead: (m.role, m.r, m.rmse_uv) for m in res.metrics.leads}
+        for m in res.metrics.leads:
+            t = (res.trust or {}).get(m.lead)
+            if t is not None and m.role == "reconstructed":
+                trust_pairs.append((t.expected_r, m.r, t.low_confidence))
     if not per_record:
         raise InputError("no record could be evaluated: " + "; ".join(skipped[:3]))
     leads = {}
@@ -104,8 +112,25 @@ def evaluate_files(card, zoo, files: list[Path]) -> dict:
     allp = [v[n] for v in per_record.values() for n in STANDARD_12]
     groups["all_12"] = {"r": _stats([p[1] for p in allp]), "rmse_uv": _stats([p[2] for p in allp])}
     return {"model": card.id, "model_version": card.version, "n_records": len(per_record),
-            "skipped": skipped, "summary": groups, "leads": leads,
+            "skipped": skipped, "summary": groups, "leads": leads, "trust": _trust_ranking(trust_pairs),
             "note": "pooled over (record, lead) pairs; metrics after the model's preprocessing on both sides"}
+
+
+def _trust_ranking(pairs: list[tuple[float, float, bool]]) -> dict | None:
+    """How well expected_r ranked and flagged the reconstructed leads on these records."""
+    if len(pairs) < 3:
+        return None
+    import numpy as np
+
+    from ..trust import spearman
+
+    e, r, low = (np.array(v) for v in zip(*pairs, strict=True))
+    ok = np.isfinite(r)
+    e, r, low = e[ok], r[ok], low[ok].astype(bool)
+    return {"n_leads": int(len(r)), "spearman_expected_vs_true_r": spearman(e, r),
+            "share_flagged": float(np.mean(low)),
+            "share_below_0_8_among_unflagged": float(np.mean(r[~low] < 0.8)) if (~low).any() else None,
+            "share_below_0_8_among_flagged": float(np.mean(r[low] < 0.8)) if low.any() else None}
 
 
 def _fmt(s: dict, digits: int = 3) -> str:
@@ -122,12 +147,16 @@ def run(args: argparse.Namespace) -> int:
 
         first = read_recording(files[0])  # body-surface-map models only where the files are maps
         cards = [c for c in zoo.cards if derivable(first, c.input_leads)]
+    elif args.patient:
+        from ..calibration import load_pack
+
+        cards = [load_pack(args.patient, zoo)]
     else:
-        cards = [choose_model(zoo, parse_inputs(args.inputs), args.arch, args.model, STANDARD_12)
-                 if (args.inputs or args.model) else None]
+        cards = [pipeline.choose_model(zoo, pipeline.parse_inputs(args.inputs, zoo=zoo), args.arch, args.model,
+                                       STANDARD_12) if (args.inputs or args.model) else None]
         if cards[0] is None:
             raise InputError("give --inputs (and optionally --arch) or --model, or --all-models")
-    results = [evaluate_files(c, zoo, files) for c in cards]
+    results = [evaluate_files(c, zoo, files, force_patient=args.force_patient) for c in cards]
     if args.json:
         print(json.dumps(results[0] if len(results) == 1 else results, indent=2))
         return 0
@@ -148,6 +177,12 @@ def run(args: argparse.Namespace) -> int:
     print("  per lead (median [IQR]):")
     for n, d in r["leads"].items():
         print(f"    {n:<4} {d['role']:<14} R {_fmt(d['r'])}  RMSE {_fmt(d['rmse_uv'], 0)} uV")
+    t = r.get("trust")
+    if t:
+        bad = t["share_below_0_8_among_unflagged"]
+        print(f"  trust signal: Spearman(expected R, R) {t['spearman_expected_vs_true_r']:.2f} over {t['n_leads']} "
+              f"leads; {t['share_flagged']:.0%} flagged low confidence; R < 0.8 among unflagged "
+              + ("-" if bad is None else f"{bad:.0%}"))
     for sk in r["skipped"]:
         print(f"  skipped: {sk}")
     return 0

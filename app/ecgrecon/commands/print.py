@@ -121,14 +121,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_one(args, src: Path, out: Path, opts) -> None:
-    from ..inference import reconstruct
+    from .. import pipeline
+    from ..inference import calibration_words
     from ..io import read_recording
-    from ..modelcard import load_zoo
     from ..printing.pdf import PrintJob, write_pdf
-    from .reconstruct import prepare
+    from .reconstruct import plan_for
 
-    if out.exists() and not args.force:  # before the (slow) reconstruction
-        raise InputError("output exists; pass --force to replace it", out)
+    pipeline.guard_output(out, [src], args.force)  # before the (slow) reconstruction
     rec = read_recording(src, fs=args.fs, layout=getattr(args, "bspm_layout", None))
     if args.measured:
         rec = rec.with_roles({n: Role.MEASURED for n, r in zip(rec.leads, rec.roles, strict=True)
@@ -136,11 +135,9 @@ def _print_one(args, src: Path, out: Path, opts) -> None:
         what = rec
         desc = f"as measured, {len(rec.leads)} leads"
     else:
-        zoo = load_zoo()
-        rec, card = prepare(args, zoo, rec)
-        what = reconstruct(rec, card, zoo=zoo, threads=args.threads)
-        from ..inference import calibration_words
-
+        plan = plan_for(args, rec)
+        card = plan.model
+        what = pipeline.run(plan)
         calib = calibration_words(card)
         desc = f"model {card.id} v{card.version}{', ' + calib if calib else ''}, measured {','.join(card.input_leads)}"
     job = PrintJob(what, opts)

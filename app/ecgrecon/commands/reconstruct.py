@@ -7,11 +7,12 @@ import json
 import sys
 from pathlib import Path
 
+from .. import pipeline
 from ..errors import EcgReconError, InputError
-from ..inference import reconstruct
 from ..io import read_recording, write_recording
 from ..io.common import atomic_write
 from ..modelcard import load_zoo
+from ..pipeline import parse_inputs  # noqa: F401  (re-exported for callers of this command module)
 
 
 def add_parser(sub) -> None:
@@ -34,45 +35,6 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def parse_inputs(text: str | None, layout=None) -> tuple[str, ...] | None:
-    """Standard names are canonicalised (``i,ii,v2`` -> I, II, V2); ``E-S`` is electrode E minus S;
-    a configuration name (``I-II-V2``, ``EASI``) stands for its inputs."""
-    if not text:
-        return None
-    from ..bspm import parse_input_spec
-
-    if "," not in text:  # a configuration name of an installed model, e.g. I-II-V2 or EASI
-        for c in load_zoo().cards:
-            if c.configuration.lower() == text.strip().lower():
-                return c.input_leads
-    return parse_input_spec(text, layout)
-
-
-def prepare(args, zoo, rec):
-    """Recording and model for one file, the same for every command: body surface maps get the requested
-    bipolar leads derived from their electrodes; then the model-choice rule (:func:`model_for`)."""
-    layout = getattr(args, "bspm_layout", None)
-    inputs = parse_inputs(getattr(args, "inputs", None), layout)
-    if rec.electrodes is not None:  # body surface map: derive the requested leads from the electrodes
-        from ..bspm import with_leads
-
-        if inputs is None and not getattr(args, "model", None) and not getattr(args, "patient", None):
-            from ..comparison import derivable
-
-            names = sorted({c.configuration for c in zoo.cards if derivable(rec, c.input_leads)})
-            raise InputError("a body surface map: choose the three inputs with --inputs, e.g. E-S,A-S,A-I, or a "
-                             f"configuration ({', '.join(names) or 'none installed'})", rec.meta.source or None)
-        rec = with_leads(rec, inputs or ())
-    card, note = model_for(args, zoo, rec, inputs)
-    if note:
-        print(f"note: {note}", file=sys.stderr)
-    if rec.electrodes is not None:
-        from ..bspm import with_leads
-
-        rec = with_leads(rec, card.input_leads)
-    return rec, card
-
-
 def add_patient_args(p) -> None:
     p.add_argument("--patient", metavar="PACK_DIR",
                    help="patient pack from `ecgrecon calibrate` (overrides --model/--arch; inputs from the pack)")
@@ -80,51 +42,29 @@ def add_patient_args(p) -> None:
                    help="use the pack even though the recording names another patient")
 
 
-def model_for(args, zoo, rec, inputs=None):
-    """The one model-choice rule of the commands: a patient pack, --model, or the configuration's default.
-
-    Returns (card, note); the note says when a pack's patient could not be checked."""
-    pack = getattr(args, "patient", None)
-    if pack:
-        from ..calibration import check_pack_fits, load_pack
-
-        card = load_pack(pack, zoo)
-        return card, check_pack_fits(rec, card, force_patient=getattr(args, "force_patient", False))
-    return choose_model(zoo, inputs, getattr(args, "arch", None), getattr(args, "model", None), rec.leads), None
-
-
-def choose_model(zoo, inputs: tuple[str, ...] | None, arch: str | None, model_id: str | None, leads):
-    if model_id:
-        return zoo.get(model_id)
-    if inputs is None:
-        fits = zoo.compatible(leads)
-        if not fits:
-            raise InputError(f"no model fits this recording's leads ({', '.join(leads)}); give --inputs")
-        if len({c.input_leads for c in fits}) > 1:
-            opts = "; ".join(sorted({",".join(c.input_leads) for c in fits}))
-            raise InputError(f"several input sets fit ({opts}); choose one with --inputs")
-        inputs = fits[0].input_leads
-    return zoo.default_for(inputs, arch)
+def plan_for(args, rec, zoo=None):
+    """The pipeline plan for one file from the shared options (--inputs, --arch, --model, --patient)."""
+    zoo = zoo or load_zoo()
+    layout = getattr(args, "bspm_layout", None)
+    p = pipeline.plan(rec, inputs=pipeline.parse_inputs(getattr(args, "inputs", None), layout, zoo),
+                      arch=getattr(args, "arch", None), model_id=getattr(args, "model", None),
+                      patient=getattr(args, "patient", None), force_patient=getattr(args, "force_patient", False),
+                      zoo=zoo, threads=getattr(args, "threads", 1) or 1)
+    for note in p.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return p
 
 
-# Above this, twelve float32 leads are not held in memory: blocks stream to disk.
-STREAM_BYTES = 512_000_000
-
-
-def _run_streaming(args, rec, card, zoo, out: Path, progress, show) -> int:
+def _run_streaming(args, plan, out: Path, progress, show) -> int:
     from ..inference import reconstruct_stream, stream_roles
-    from ..io import write_recording  # noqa: F401  (same guards as the in-memory path below)
     from ..io.wfdb_io import WfdbStreamWriter
     from ..leads import STANDARD_12
 
+    rec, card, zoo = plan.recording, plan.model, plan.zoo
     if out.suffix.lower() != ".hea":
         raise InputError(f"recording is {rec.duration / 3600:.1f} h long; write it as WFDB (.hea), "
                          "which is streamed to disk", out)
-    for t in (out, out.with_suffix(".dat")):
-        if Path(t).resolve() in {Path(args.input).resolve(), Path(args.input).with_suffix(".dat").resolve()}:
-            raise InputError("refusing to write over the input file; choose another output name", t)
-        if t.exists() and not args.force:
-            raise InputError("output exists; pass --force to replace it", t)
+    pipeline.guard_output(out, [args.input], args.force, companions=(".dat",))
     if card.architecture == "ensemble" and rec.duration > 3600:
         print(f"note: {card.id} averages {len(card.members)} networks; --arch conv is much faster on long "
               "recordings (24 h on 2 cores: 29 s against 199 s, README 'Speed')", file=sys.stderr)
@@ -184,19 +124,19 @@ def run(args: argparse.Namespace) -> int:
 
 def run_one(args: argparse.Namespace, src: str, out: Path) -> int:
     args = argparse.Namespace(**{**vars(args), "input": src, "output": str(out)})
-    layout = getattr(args, "bspm_layout", None)
-    rec = read_recording(args.input, fs=args.fs, layout=layout)
-    zoo = load_zoo()
-    rec, card = prepare(args, zoo, rec)
+    rec = read_recording(args.input, fs=args.fs, layout=getattr(args, "bspm_layout", None))
+    plan = plan_for(args, rec)
+    rec, card = plan.recording, plan.model
     show = sys.stderr.isatty() and rec.duration > 120
 
     def progress(f: float) -> None:
         if show:
             print(f"\r{f * 100:5.1f}%", end="", file=sys.stderr, flush=True)
 
-    if 12 * rec.n_samples * 4 > STREAM_BYTES:
-        return _run_streaming(args, rec, card, zoo, out, progress, show)
-    res = reconstruct(rec, card, zoo=zoo, threads=args.threads, progress=progress)
+    if plan.streamed:
+        return _run_streaming(args, plan, out, progress, show)
+    pipeline.guard_output(out, [args.input], args.force, companions=(".dat",) if out.suffix == ".hea" else ())
+    res = pipeline.run(plan, progress=progress)
     if show:
         print(file=sys.stderr)
     write_recording(res.result, out, overwrite=args.force, protect=(args.input,))
