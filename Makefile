@@ -7,16 +7,22 @@ SAMPLE ?= resources/samples/ludb_3.hea
 .PHONY: run test test-slow lint bench bundle clean venv
 .DEFAULT_GOAL := run
 
-$(VENV)/.installed: pyproject.toml
+# The viewer needs only the app; tests also exercise the training code (torch 2.13.0, the CPU wheel).
+$(VENV)/.app: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed: pyproject.toml $(VENV)/.app
 	# torch==2.13.0 (train extra) is the CPU wheel; never let pip pick an unpinned torch
 	$(PY) -m pip install -q -e ".[test,train]"
 	touch $@
 
 venv: $(VENV)/.installed
 
-run: venv
+run: $(VENV)/.app
+	./scripts/system-deps.sh
 	$(VENV)/bin/ecgrecon-viewer $(SAMPLE)
 
 test: venv

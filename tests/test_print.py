@@ -278,7 +278,7 @@ def test_truth_page_separate_and_overlay(recon, tmp_path):
     r = read(write_pdf(recon, tmp_path / "s.pdf", PrintOptions(truth_page="separate")))
     assert len(r.pages) == 2
     t2 = text(r.pages[1])
-    assert "MEASURED 12-LEAD ECG" in t2 and "(reconstructed)" not in t2 and "Page 2/2" in t2
+    assert "RECORDED 12-LEAD ECG" in t2 and "(reconstructed)" not in t2 and "Page 2/2" in t2
     assert not of_colour(strokes(r.pages[1]), printing.RECON_INK)
     r = read(write_pdf(recon, tmp_path / "o.pdf", PrintOptions(truth_page="overlay")))
     assert len(r.pages) == 2
@@ -382,7 +382,7 @@ def test_cli_twelve_lead_sample(model_id, tmp_path, capsys):
                  "--truth-page", "separate"]) == 0
     r = read(out)
     assert len(r.pages) == 2
-    assert "RECONSTRUCTED ECG" in text(r.pages[0]) and "MEASURED 12-LEAD ECG" in text(r.pages[1])
+    assert "RECONSTRUCTED ECG" in text(r.pages[0]) and "RECORDED 12-LEAD ECG" in text(r.pages[1])
     assert "wrote" in capsys.readouterr().out
     # again without --force: one line, exit 2, file untouched
     before = out.read_bytes()

@@ -26,7 +26,7 @@ from .metrics import RecordMetrics, compare
 from .modelcard import ModelCard, ModelZoo, load_zoo
 from .recording import Recording, Role
 
-STREAM_LIMIT_H = 2.9  # commands/reconstruct.STREAM_BYTES for 12 float32 leads at 500 Hz
+STREAM_LIMIT_H = 2.9  # pipeline.STREAM_BYTES for 12 float32 leads at 500 Hz
 FILTER_MARGIN_S = 10.0  # 0.5 Hz Butterworth transients decay below 1e-9 within this
 
 ProgressFn = Callable[[float], None]
@@ -266,8 +266,8 @@ def lead_signals(card: ModelCard, inputs: dict[str, np.ndarray], out_leads: tupl
         sig[n] = inputs[n]
         roles[n] = Role.MEASURED
     for n, coef in exact_combinations(card.input_leads).items():
-        sig[n] = sum(float(c) * np.asarray(inputs[m], np.float64) for c, m in zip(coef, card.input_leads,
-                                                                                  strict=True) if c)
+        sig[n] = np.sum([float(c) * np.asarray(inputs[m], np.float64)
+                         for c, m in zip(coef, card.input_leads, strict=True) if c], axis=0)
         roles[n] = Role.DERIVED
     for n, row in zip(out_leads, net, strict=True):
         if n in sig:

@@ -132,6 +132,7 @@ def exact_combinations(inputs: list[str] | tuple[str, ...]) -> dict[str, np.ndar
         if lead in inputs:
             continue
         t = _electrode_vector(lead)
+        assert t is not None  # every standard lead has an electrode vector
         c, *_ = np.linalg.lstsq(B, t, rcond=None)
         if np.max(np.abs(B @ c - t)) < 1e-9:
             full = np.zeros(len(inputs))

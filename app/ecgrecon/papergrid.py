@@ -11,6 +11,7 @@ agree by construction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -101,9 +102,10 @@ def lead_order(order: str) -> tuple[str, ...]:
     return CABRERA_12 if order == "cabrera" else STANDARD_12
 
 
-def lead_signal(signals: dict[str, np.ndarray] | object, name: str) -> np.ndarray:
-    """Signal for a box's lead name; "-aVR" is aVR inverted (Cabrera display)."""
-    get = signals.lead if hasattr(signals, "lead") else signals.__getitem__  # Recording or dict
+def lead_signal(signals: Any, name: str) -> np.ndarray:
+    """Signal for a box's lead name; "-aVR" is aVR inverted (Cabrera display). ``signals``: a Recording
+    (anything with ``.lead(name)``) or a dict of arrays."""
+    get = signals.lead if hasattr(signals, "lead") else signals.__getitem__
     if name.startswith("-"):
         return -np.asarray(get(name[1:]))
     return np.asarray(get(name))

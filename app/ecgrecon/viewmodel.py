@@ -91,7 +91,8 @@ class ViewerModel:
     gain_mm_mv: float = 10.0
     filters: FilterSpec = field(default_factory=FilterSpec)
     page_start_s: float = 0.0
-    mode: str = "side"
+    # overlay first: side by side at true size puts the reconstruction off screen on a 1400 px window
+    mode: str = "overlay"
     rhythm_lead: str = "II"
     recon: Reconstruction | None = None
     threads: int = 1

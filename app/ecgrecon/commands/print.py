@@ -43,7 +43,7 @@ def add_parser(sub) -> None:
     p.add_argument("--filters", default="",
                    help="display filters, comma-separated: baseline[HZ] (0.5), notch50|notch60, lowpass[HZ] (40)")
     p.add_argument("--truth-page", choices=["none", "separate", "overlay"], default="none",
-                   help="when the file has its own 12 leads: add the measured ECG as a page, or an overlay page")
+                   help="when the file has its own 12 leads: add the recorded ECG as a page, or an overlay page")
     p.add_argument("--start", type=float, default=0.0, help="recording time (s) at the page's left edge")
     out = p.add_mutually_exclusive_group(required=True)
     out.add_argument("-o", "--output", help="output PDF (one input only)")

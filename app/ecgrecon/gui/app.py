@@ -17,7 +17,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", help="recording to open (WFDB .hea, EDF, CSV, NPZ, MAT)")
     p.add_argument("--version", action="version", version=f"ecgrecon {__version__}")
     p.add_argument("--inputs", help="measured leads, e.g. I,II,V2 (default: I,II,V2 when a model takes them)")
-    p.add_argument("--model", help="model id (default: the conv model for the inputs)")
+    p.add_argument("--model", help="model id (default: the configuration's default model, the ensemble where "
+                   "shipped; `ecgrecon models` marks it)")
     p.add_argument("--layout", choices=LAYOUTS)
     p.add_argument("--order", choices=("standard", "cabrera"))
     p.add_argument("--mode", choices=("side", "overlay"), help="truth and reconstruction side by side or overlaid")
@@ -40,6 +41,9 @@ def has_display() -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.screenshot:
+        # the offscreen platform warns "This plugin does not support propagateSizeHints()" on every window
+        os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
     if not has_display():
         if args.screenshot:
             os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen
@@ -61,7 +65,23 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.screenshot:  # never read or change the user's settings for a scripted screenshot
         tmp = tempfile.mkdtemp(prefix="ecgrecon-viewer-")
+        import atexit
+        import shutil
+
+        from PySide6.QtCore import qInstallMessageHandler
+
+        def _quiet(mode, ctx, msg, _prev=[None]):  # noqa: B006  (offscreen-plugin chatter, not an error)
+            if "propagateSizeHints" not in msg:
+                sys.stderr.write(msg + "\n")
+
+        qInstallMessageHandler(_quiet)
         settings = QSettings(str(Path(tmp) / "viewer.ini"), QSettings.Format.IniFormat)
+
+        def _cleanup() -> None:  # sync first, or QSettings' destructor writes the folder back afterwards
+            settings.sync()
+            shutil.rmtree(tmp, True)
+
+        atexit.register(_cleanup)
     else:
         settings = default_settings()
     # onnxruntime threads: half the cores (at most 4) keep the window responsive while it works

@@ -13,8 +13,10 @@ import traceback
 
 from PySide6.QtCore import QObject, QThread, Signal
 
+from .. import pipeline
 from ..errors import Cancelled, EcgReconError
-from ..inference import ReconstructionRequest, reconstruct
+from ..inference import ReconstructionRequest
+from ..modelcard import load_zoo
 
 
 class _Runner(QThread):
@@ -62,9 +64,10 @@ class ReconstructionWorker(QObject):
     def _run(self) -> None:
         req = self.request
         try:
-            result = reconstruct(req.recording, req.model_id, req.inputs, zoo=self.zoo, threads=req.threads,
-                                 chunk_seconds=req.chunk_seconds, progress=self.progress.emit,
-                                 cancel=lambda: self._cancel)
+            # the same pipeline as the command line: one model rule, one role assembly
+            plan = pipeline.plan(req.recording, inputs=req.inputs, model_id=req.model_id, zoo=self.zoo or load_zoo(),
+                                 threads=req.threads)
+            result = pipeline.run(plan, progress=self.progress.emit, cancel=lambda: self._cancel)
         except Cancelled:
             self.outcome = "cancelled"
             self.cancelled.emit()

@@ -347,12 +347,16 @@ class PrintJob:
                 label += " (reconstructed)"
             elif role == Role.DERIVED:
                 label += " (derived)"
+            elif role == Role.MEASURED and pg.kind != "truth" and self.provenance is not None:
+                label += " (measured)"
+            elif pg.kind == "truth":
+                label += " (recorded)"
             if pg.kind == "overlay" and base in metrics and role != Role.MEASURED:
                 label += f"  R {metrics[base].r:.2f}"
             if box.rhythm:
                 label = f"{label}  rhythm"
-            d.text(gx + box.x_mm + 1.0, gy + box.y_mm + 3.6, label, 2.9, colour=colour, bold=True,
-                   bg=(255, 255, 255))
+            # no background box: a label must never hide the previous lead's waveform
+            d.text(gx + box.x_mm + 1.0, gy + box.y_mm + 3.6, label, 2.9, colour=colour, bold=True)
             if lt is not None:  # the trust estimate in words; hatched and the trace dashed when low
                 words = f"LOW CONFIDENCE · expected R {lt.expected_r:.2f}" if low else f"expected R {lt.expected_r:.2f}"
                 if low:
@@ -400,13 +404,13 @@ class PrintJob:
         meas = ", ".join(prov["measured"]) or "none recorded"
         if pg.kind == "truth":
             d.rect(x, y, w, h, fill=TRUTH_FILL, edge=GREY)
-            d.text(x + 2, y + 4.3, "MEASURED 12-LEAD ECG — ground truth recorded in the input file", 3.4,
+            d.text(x + 2, y + 4.3, "RECORDED 12-LEAD ECG — the ground truth recorded in the input file", 3.4,
                    bold=True, max_w=w - 4)
             d.text(x + 2, y + 8.4, "Shown for comparison with the reconstruction on page 1 (same time window, "
-                                   "same filters). All traces on this page are measured.", 2.5, max_w=w - 4)
+                                   "same filters). All traces on this page are recorded.", 2.5, max_w=w - 4)
             return
         d.rect(x, y, w, h, fill=BANNER_FILL, edge=BANNER_EDGE, width=0.4)
-        head = "RECONSTRUCTED ECG" if pg.kind != "overlay" else "RECONSTRUCTED ECG — OVERLAY ON MEASURED ECG"
+        head = "RECONSTRUCTED ECG" if pg.kind != "overlay" else "RECONSTRUCTED ECG — OVERLAY ON RECORDED ECG"
         d.text(x + 2, y + 4.3, f"{head} — measured leads: {meas}; other leads computed by model {prov['model']}",
                3.4, bold=True, max_w=w - 4)
         derived = [n for n in pg.rec.leads if pg.rec.role(n) == Role.DERIVED]
@@ -418,7 +422,7 @@ class PrintJob:
         if pg.kind == "plain":
             line2 += " Roles as recorded in the file."
         if pg.kind == "overlay":
-            line2 = ("Grey: measured 12-lead (ground truth); blue: reconstruction drawn over it; "
+            line2 = ("Grey: recorded 12-lead (ground truth); blue: reconstruction drawn over it; "
                      "R per reconstructed lead is for the whole recording.")
         d.text(x + 2, y + 8.4, line2, 2.5, max_w=w - 4)
 
@@ -453,7 +457,7 @@ class PrintJob:
     def _metrics_table(self, d: _Draw, x: float, y: float, w: float, cw: float) -> None:
         r = self.recon
         ms = {mm.lead: mm for mm in r.metrics.leads}
-        d.text(x, y + 2.6, "vs measured", 2.3, bold=True, colour=GREY)
+        d.text(x, y + 2.6, "vs recorded", 2.3, bold=True, colour=GREY)
         d.text(x, y + 6.2, "R", 2.5, bold=True)
         d.text(x, y + 9.8, "RMSE µV", 2.5, bold=True)
         for i, n in enumerate(STANDARD_12):
@@ -468,9 +472,10 @@ class PrintJob:
             d.text(cx, y + 9.8, ev, 2.4, colour=col, align="center")
         s = r.metrics.summary()["reconstructed"]
         d.line(x, y + 3.6, x + w, y + 3.6, GREY, 0.1)
-        d.text(x, y + 13.6, f"Reconstructed leads: median R {s['median_r']:.2f}, median RMSE "
-                            f"{s['median_rmse_uv']:.0f} µV (whole recording, after {r.preprocessing.describe()})",
-               2.2, colour=GREY, max_w=w)
+        # the key figure: as large as the table, in the reconstruction's colour
+        d.text(x, y + 13.8, f"Reconstructed leads: median R {s['median_r']:.2f}, median RMSE "
+                            f"{s['median_rmse_uv']:.0f} µV", 2.8, bold=True, colour=RECON_INK, max_w=w)
+        d.text(x, y + 16.0, f"(whole recording, after {r.preprocessing.describe()})", 2.0, colour=GREY, max_w=w)
 
     def _footer(self, d: _Draw, pg: _Page, index: int) -> None:
         fr, o = self.frame, self.opts
