@@ -20,6 +20,7 @@ def main() -> int:
         ["bench_engine.py", *(["--hours", "1"] if quick else [])],
         ["bench_print.py"],
         ["bench_viewer.py"],
+        ["bench_calibration.py"],
     ]
     failed = 0
     for args in runs:

@@ -31,13 +31,20 @@ class ConfigResult:
     reconstructed_median_r: float
     reconstructed_median_rmse_uv: float
     signals: np.ndarray | None = field(default=None, repr=False, compare=False)  # 12 x n reconstruction
+    expected_r: dict[str, float] = field(default_factory=dict)  # trust signal per reconstructed lead
+    low_confidence: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
+        leads = {}
+        for n in STANDARD_12:
+            if n not in self.r:
+                continue
+            leads[n] = {"r": self.r[n], "rmse_uv": self.rmse_uv[n], "role": self.roles[n]}
+            if n in self.expected_r:
+                leads[n].update(expected_r=self.expected_r[n], low_confidence=n in self.low_confidence)
         return {"configuration": self.configuration, "model": self.model, "inputs": list(self.inputs),
                 "reconstructed_median_r": self.reconstructed_median_r,
-                "reconstructed_median_rmse_uv": self.reconstructed_median_rmse_uv,
-                "leads": {n: {"r": self.r[n], "rmse_uv": self.rmse_uv[n], "role": self.roles[n]}
-                          for n in STANDARD_12 if n in self.r}}
+                "reconstructed_median_rmse_uv": self.reconstructed_median_rmse_uv, "leads": leads}
 
 
 def derivable(rec: Recording, inputs) -> bool:
@@ -123,7 +130,9 @@ def run_configs(rec: Recording, cards: list[ModelCard], zoo: ModelZoo | None = N
             r={n: ms[n].r for n in ms}, rmse_uv={n: ms[n].rmse_uv for n in ms}, roles={n: ms[n].role for n in ms},
             reconstructed_median_r=res.metrics.median_r(Role.RECONSTRUCTED),
             reconstructed_median_rmse_uv=res.metrics.median_rmse(Role.RECONSTRUCTED),
-            signals=res.result.signals if keep_signals else None))
+            signals=res.result.signals if keep_signals else None,
+            expected_r={n: t.expected_r for n, t in (res.trust or {}).items()},
+            low_confidence=res.low_confidence_leads()))
     if progress:
         progress(len(cards), len(cards), "")
     return out

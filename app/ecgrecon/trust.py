@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 FEATURES = ("log_amp", "log_nonlinear", "log_disagreement", "log_linear_ratio", "log_input_noise",
-            "log_input_amp")
+            "log_input_amp", "log_amp_vs_inputs", "input_corr_01", "input_corr_02", "input_corr_12",
+            "log_input_slow", "log_one_minus_corr_linear")
 EPS = 1e-4  # mV; keeps logs finite on flat leads
 Z_CLIP = 0.995  # |R| clipped before atanh so perfect leads do not dominate the fit
 
@@ -51,13 +52,27 @@ def lead_features(x: np.ndarray, y: np.ndarray, linear: np.ndarray, members: lis
         dis = np.sqrt(np.mean(np.var(m, axis=0), axis=-1)) + EPS
     else:
         dis = np.full_like(amp, EPS)
+    x_amp = float(np.mean(_std(x)))
+    xc = np.corrcoef(np.asarray(x, np.float64)) if x.shape[1] > 2 else np.eye(3)
+    xc = np.nan_to_num(xc)
+    # slow content left after the baseline filter (wander remnants, movement): 0.5 s moving average
+    k = np.ones(250) / 250.0
+    slow = np.stack([np.convolve(r, k, mode="same") for r in np.asarray(x, np.float64)])
+    slow_ratio = float(np.mean(_std(slow[:, 250:-250] if x.shape[1] > 1000 else slow) / _std(x)))
+    yc = y - y.mean(axis=1, keepdims=True)
+    lc = linear - linear.mean(axis=1, keepdims=True)
+    corr_lin = np.sum(yc * lc, axis=1) / (np.sqrt(np.sum(yc ** 2, axis=1) * np.sum(lc ** 2, axis=1)) + 1e-12)
     feats = np.stack([
         np.log10(amp),
         np.log10(_std(y - linear) / amp),
         np.log10(dis / amp),
         np.log10(_std(linear) / amp),
         np.full_like(amp, np.log10(_hf_ratio(x) + EPS)),
-        np.full_like(amp, np.log10(float(np.mean(_std(x))))),
+        np.full_like(amp, np.log10(x_amp)),
+        np.log10(amp / x_amp),
+        np.full_like(amp, xc[0, 1]), np.full_like(amp, xc[0, 2]), np.full_like(amp, xc[1, 2]),
+        np.full_like(amp, np.log10(slow_ratio + EPS)),
+        np.log10(np.clip(1.0 - corr_lin, 1e-4, 2.0)),
     ], axis=1)
     return feats
 

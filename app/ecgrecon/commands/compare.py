@@ -63,12 +63,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     w = max(12, *(len(c.configuration) for c in res))
     mw = max(20, *(len(c.model) for c in res))
-    print(f"{args.input}: R per lead (m = measured input, d = exact from inputs, otherwise reconstructed)")
+    print(f"{args.input}: R per lead (m = measured input, d = exact from inputs, otherwise reconstructed; "
+          "! = low confidence by the model's trust signal)")
     print(f"{'configuration':<{w}} {'model':<{mw}} " + " ".join(f"{n:>7}" for n in STANDARD_12) + "  recon-med")
     for c in res:
         cells = []
         for n in STANDARD_12:
-            tag = {"measured": "m", "derived": "d"}.get(c.roles.get(n, ""), " ")
+            tag = {"measured": "m", "derived": "d"}.get(c.roles.get(n, ""), "!" if n in c.low_confidence else " ")
             cells.append(f"{c.r.get(n, float('nan')):6.3f}{tag}")
         print(f"{c.configuration:<{w}} {c.model:<{mw}} " + " ".join(cells) + f"  {c.reconstructed_median_r:8.3f}")
     return 0

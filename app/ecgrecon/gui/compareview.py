@@ -227,7 +227,16 @@ class CompareDialog(QDialog):
                 it.setData(Qt.ItemDataRole.UserRole, v)
                 it.setBackground(QBrush(r_colour(v)))
                 e = r.rmse_uv.get(n, float("nan"))
-                it.setToolTip(f"{r.model}: {n} R {v:.4f}, RMSE {e:.1f} uV ({r.roles.get(n)})")
+                trust = ""
+                if n in r.expected_r:
+                    low = n in r.low_confidence
+                    trust = f"; expected R {r.expected_r[n]:.2f}" + (" — LOW CONFIDENCE" if low else "")
+                    if low:  # the same warning as the paper views: a mark in the cell, not only the tooltip
+                        it.setText(f"{v:.3f} !")
+                        f = it.font()
+                        f.setItalic(True)
+                        it.setFont(f)
+                it.setToolTip(f"{r.model}: {n} R {v:.4f}, RMSE {e:.1f} uV ({r.roles.get(n)}){trust}")
                 self.table.setItem(i, j, it)
             m = r.reconstructed_median_r
             it = QTableWidgetItem(f"{m:.3f}")

@@ -79,10 +79,10 @@ def external_rows(card, zoo, records: list[str]) -> list[dict]:
     return out
 
 
-def run(config: str, models_dir: Path) -> dict:
+def run(config: str, models_dir: Path, external_dir: Path | None = None) -> dict:
     from ..evaluation import zoo_from_dir
 
-    ext = json.loads((REPO / "runs" / "lodo" / "external" / f"{config}.json").read_text())
+    ext = json.loads(((external_dir or REPO / "runs" / "lodo" / "external") / f"{config}.json").read_text())
     split = load_db_split()
     data = load_all()
     ins, outs = input_leads(config), output_leads(config)
@@ -153,9 +153,11 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(prog="python -m ecgrecon.training.trustfit")
     ap.add_argument("--config", action="append", choices=CONFIG_NAMES)
     ap.add_argument("--models", type=Path, default=REPO / "models")
+    ap.add_argument("--external", type=Path, default=None, help="folder of lodo external results "
+                    "(default runs/lodo/external)")
     a = ap.parse_args(argv)
     for cfg in a.config or CONFIG_NAMES:
-        run(cfg, a.models)
+        run(cfg, a.models, a.external)
 
 
 if __name__ == "__main__":
