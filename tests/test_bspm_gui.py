@@ -88,4 +88,9 @@ def test_compare_dialog_matches_cli_json(qtbot, test_zoo, tmp_path, capsys):
     lines = csv_path.read_text().splitlines()
     assert len(lines) == 3 and lines[0].startswith("configuration,model,inputs")
     png = dlg.export_png(tmp_path / "cmp.png")
-    assert png.stat().st_size > 1000 and png.read_bytes()[:4] == b"\x89PNG"
+    from PySide6.QtGui import QImage
+
+    img = QImage(str(png))
+    assert not img.isNull() and img.width() > 300 and img.height() > 200
+    colours = {img.pixel(x, y) for x in range(0, img.width(), 7) for y in range(0, img.height(), 7)}
+    assert len(colours) > 5  # a plot with traces, not a flat canvas

@@ -53,8 +53,7 @@ def lead_features(x: np.ndarray, y: np.ndarray, linear: np.ndarray, members: lis
     else:
         dis = np.full_like(amp, EPS)
     x_amp = float(np.mean(_std(x)))
-    xc = np.corrcoef(np.asarray(x, np.float64)) if x.shape[1] > 2 else np.eye(3)
-    xc = np.nan_to_num(xc)
+    xc = np.nan_to_num(np.atleast_2d(np.corrcoef(np.asarray(x, np.float64)))) if x.shape[1] > 2 else np.eye(3)
     # slow content left after the baseline filter (wander remnants, movement): 0.5 s moving average
     k = np.ones(250) / 250.0
     slow = np.stack([np.convolve(r, k, mode="same") for r in np.asarray(x, np.float64)])
