@@ -135,8 +135,9 @@ def external_summary(rows: list[dict], threshold: float | None = None) -> dict:
     dbs = sorted({x["database"] for x in rows})
     out = {
         "what": "reconstructed leads only, on databases the model had not been trained on: each database's test "
-                "portion scored by the leave-one-database-out model that held it out (PTB: never trained on, "
-                "the bundled model); pooled median over (record, lead); 0.5 Hz baseline removal on both sides",
+                "portion scored by the fold model that held it out (CPSC-Extra, Georgia and PTB-XL were held out "
+                "together); PTB, never trained on, by the bundled model; pooled median over (record, lead); "
+                "0.5 Hz baseline removal on both sides",
         "per_database": {db: block([x for x in rows if x["database"] == db]) for db in dbs},
         "pooled": block(rows),
     }

@@ -454,7 +454,10 @@ class MainWindow(QMainWindow):
         self.gain_actions[m.gain_mm_mv].setChecked(True)
         self.rhythm_actions[m.rhythm_lead].setChecked(True)
         a["order_toggle"].setChecked(m.order == "cabrera")
-        a["mode_toggle"].setChecked(m.mode == "overlay")
+        # "Overlay truth" means something only when the file has a truth to overlay
+        has_truth = m.recording is not None and all(n in m.recording.leads for n in STANDARD_12)
+        a["mode_toggle"].setEnabled(has_truth)
+        a["mode_toggle"].setChecked(m.mode == "overlay" and has_truth)
         a["fit_toggle"].setChecked(self.fit_to_window)
         f = m.filters
         for act, on in ((self.f_baseline, bool(f.baseline_hz)), (self.f_notch50, f.notch_hz == 50.0),
@@ -526,6 +529,7 @@ class MainWindow(QMainWindow):
             self.resizeDocks([self.torso_dock], [max(360, self.width() // 3)], Qt.Orientation.Horizontal)
         self.setWindowTitle(f"ecgrecon viewer — {name}")
         self._fill_model_combos()
+        self._sync_actions()
         self.refresh_all()
         if self.auto_reconstruct and self.model.model_id:
             self.start_reconstruction()

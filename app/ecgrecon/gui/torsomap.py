@@ -65,6 +65,7 @@ class TorsoMapWidget(QWidget):
         self.vb.setAspectLocked(True)
         self.vb.setMouseEnabled(False, False)
         self.caption = QLabel()
+        self.caption.setWordWrap(True)  # long status lines wrap instead of being cut at the dock's edge
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.plot)
@@ -96,8 +97,19 @@ class TorsoMapWidget(QWidget):
             t.setZValue(6)
             self.plot.addItem(t)
             self.labels[s.name] = t
-        self.vb.setRange(xRange=(-self._half, self._half), yRange=V_RANGE, padding=0.02)
+        # room for the outermost electrode names (BSU, SP sit on the edges)
+        self.vb.setRange(xRange=(-self._half - 4.0, self._half + 4.0), yRange=V_RANGE, padding=0.02)
+        lay.addStretch(1)
         self._update_caption()
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802
+        # the aspect is locked (centimetres are centimetres), so give the plot the height its width needs
+        # instead of letting the view box stretch the y axis far beyond the data
+        super().resizeEvent(ev)
+        w = max(200, self.plot.width())
+        span_u = 2 * self._half + 8.0
+        span_v = (V_RANGE[1] - V_RANGE[0]) * 1.04
+        self.plot.setFixedHeight(int(w * span_v / span_u) + 70)  # + axes and their labels
 
     # -- geometry ------------------------------------------------------------------------------------
     def _build_grid(self, step: float) -> None:

@@ -71,7 +71,10 @@ def _patient(comments: list[str]) -> dict[str, str]:
         m = re.match(r"\s*<?\s*(age|sex|gender)\s*>?\s*:\s*(.+?)\s*$", c, re.I)
         if m:
             key = "sex" if m.group(1).lower() in ("sex", "gender") else "age"
-            out.setdefault(key, m.group(2))
+            val = m.group(2)
+            if key == "sex":  # "M", "Male", "male" -> "male": one spelling on every screen and printout
+                val = {"m": "male", "f": "female"}.get(val.strip().lower()[:1], val) if val.strip() else val
+            out.setdefault(key, val)
     return out
 
 

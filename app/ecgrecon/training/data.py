@@ -93,11 +93,9 @@ def hospital_augment(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, rc:
     """
     n_in, L = x.shape
     if rc.get("band") and rng.random() < rc["band"]:
-        from ..conditioning import lowpass
-
         cut = float(rng.choice([40.0, 100.0, 125.0, 150.0]))
-        x = lowpass(x.astype(np.float64), fs, cut).astype(np.float32)
-        y = lowpass(y.astype(np.float64), fs, cut).astype(np.float32)
+        both = _lowpass_cached(np.vstack([x, y]).astype(np.float64), fs, cut).astype(np.float32)
+        x, y = both[:n_in], both[n_in:]
     if rc.get("mix"):
         M = np.eye(n_in) + rng.normal(0, rc["mix"], size=(n_in, n_in))
         x = (M @ x).astype(np.float32)
@@ -110,10 +108,28 @@ def hospital_augment(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, rc:
         x = x + (amp * np.sin(2 * np.pi * f * t + rng.uniform(0, 2 * np.pi, size=(n_in, 1)))).astype(np.float32)
     if rc.get("emg") and rng.random() < 0.5:
         w = rng.normal(0, 1, size=(n_in, L))
-        k = np.ones(9) / 9.0  # white minus its 9-sample moving average: energy above ~25 Hz
-        smooth = np.stack([np.convolve(r, k, mode="same") for r in w])
+        # white minus its 9-sample moving average (centred, zero-padded): energy above ~25 Hz
+        c = np.cumsum(np.pad(w, ((0, 0), (5, 4))), axis=1)
+        smooth = (c[:, 9:] - c[:, :-9]) / 9.0
         x = x + (rng.uniform(0, rc["emg"]) * (w - smooth)).astype(np.float32)
     return x, y
+
+
+_SOS: dict[tuple[float, float], np.ndarray] = {}
+
+
+def _lowpass_cached(x: np.ndarray, fs: float, cut: float) -> np.ndarray:
+    """ecgrecon.conditioning.lowpass with the filter designed once per cut-off (training calls it per crop)."""
+    from scipy import signal as sps
+
+    from ..conditioning import _filtfilt_sos
+
+    if cut >= fs / 2:
+        return x.copy()
+    sos = _SOS.get((fs, cut))
+    if sos is None:
+        sos = _SOS[(fs, cut)] = sps.butter(4, cut, btype="lowpass", fs=fs, output="sos")
+    return _filtfilt_sos(sos, x)
 
 
 class CropSampler:

@@ -132,9 +132,9 @@ def run(config: str, models_dir: Path, external_dir: Path | None = None) -> dict
     ed.mkdir(exist_ok=True)
     (ed / f"{config}.json").write_text(json.dumps({"config": config, "note": (
         "per record and reconstructed lead, on databases the model had not been trained on: the test portions "
-        "of LUDB, CPSC, CPSC-Extra, Georgia and PTB-XL scored by the leave-one-database-out fold model that "
-        "held that database out, and PTB (never trained on) scored by the bundled model; metrics_external in "
-        "each card is computed from these rows by ecgrecon.evaluation.external_summary"),
+        "of LUDB, CPSC, CPSC-Extra, Georgia and PTB-XL scored by the fold model that held that database out (the "
+        "three small ones were held out together), and PTB (never trained on) scored by the bundled model; "
+        "metrics_external in each card is computed from these rows by ecgrecon.evaluation.external_summary"),
         "rows": per_record}, indent=0) + "\n")
     return report
 
