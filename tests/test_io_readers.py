@@ -39,7 +39,7 @@ def test_wfdb_ludb_sample_gain_fix(samples):
     assert ptp_ii == pytest.approx(np.ptp(raw[1]) / 1000.0, abs=1e-6)
     assert 0.5 < ptp_ii < 5.0
     assert abs(ptp_ii - 1.0) > 0.05  # not normalised to 1 mV p-p like the header gains would make it
-    assert rec.meta.patient == {"age": "53", "sex": "M"}
+    assert rec.meta.patient == {"age": "53", "sex": "male"}  # "M" in the header, one spelling everywhere
 
 
 def test_wfdb_ludb_trusting_header_gains_breaks_einthoven(samples):

@@ -166,3 +166,39 @@ def test_info_notices_ludb_gain_fault_everywhere(shared_data, capsys):
         assert len(d["reader_warnings"]) == 1 and "LUDB" in d["reader_warnings"][0], d["file"]
         assert d["einthoven_max_uv"] == 0.0, d["file"]
         assert not any("Einthoven" in q or "missing" in q or "flat" in q for q in d["quality"]), d["file"]
+
+
+def test_bipolar_inputs_give_their_exact_consequences():
+    """SHIRT (LA-RA, LL-RA, V2-RA): the six limb leads and V2 follow exactly; V1, V3..V6 do not."""
+    import numpy as np
+
+    from ecgrecon.leads import exact_combinations
+
+    c = exact_combinations(("LA-RA", "LL-RA", "V2-RA"))
+    assert set(c) == {"I", "II", "III", "aVR", "aVL", "aVF", "V2"}
+    assert np.allclose(c["V2"], [-1 / 3, -1 / 3, 1.0])  # V2 = (V2-RA) - (I + II)/3
+    assert np.allclose(c["aVR"], [-0.5, -0.5, 0.0])
+    assert exact_combinations(("E-S", "A-S", "A-I")) == {}  # EASI electrodes are not standard ones
+    assert set(exact_combinations(("II", "V1", "V5"))) == set()
+    assert set(exact_combinations(("I", "II", "V2"))) == {"III", "aVR", "aVL", "aVF"}
+
+
+def test_shirt_reconstruction_labels_exact_leads_derived():
+    from pathlib import Path
+
+    from ecgrecon.bspm import with_leads
+    from ecgrecon.inference import reconstruct
+    from ecgrecon.io import read_recording
+    from ecgrecon.modelcard import load_zoo
+    from ecgrecon.recording import Role
+
+    zoo = load_zoo()
+    card = zoo.get("SHIRT.conv")
+    rec = read_recording(Path(__file__).resolve().parents[1] / "resources/samples/bspm/s0010_re_bspm.hea")
+    res = reconstruct(with_leads(rec, card.input_leads), card, zoo=zoo)
+    roles = res.roles
+    assert [n for n, r in roles.items() if r == Role.DERIVED] == ["I", "II", "III", "aVR", "aVL", "aVF", "V2"]
+    assert [n for n, r in roles.items() if r == Role.RECONSTRUCTED] == ["V1", "V3", "V4", "V5", "V6"]
+    ms = {m.lead: m for m in res.metrics.leads}
+    assert ms["V2"].r > 0.999999 and ms["I"].rmse_uv < 1.0  # exact, not the network's estimate
+    assert res.metrics.median_r(Role.RECONSTRUCTED) < 0.99  # the honest figure, no longer 1.000

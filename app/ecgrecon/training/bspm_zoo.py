@@ -302,7 +302,18 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=models_dir() / "bspm")
     ap.add_argument("--report", action="store_true", help="only (re)write the BSPM report section")
     ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--refresh-metrics", action="store_true",
+                    help="re-score every card in --out on the test subjects (no training; e.g. after a role change)")
     a = ap.parse_args(argv)
+    if a.refresh_metrics:
+        from .data import load_split
+
+        ids = sorted(p.stem for p in a.out.glob("*.json"))
+        for mid, m in add_test_metrics(a.out, ids, sorted(load_split()["test"])).items():
+            print(f"{mid}: reconstructed median R {m['reconstructed_median_r']:.4f} "
+                  f"({', '.join(m['reconstructed_leads'])})")
+        write_report(a.out, a.out.parent / "REPORT.md")
+        return 0
     if a.smoke:
         out = a.out if "--out" in (argv or sys.argv) else Path(tempfile.mkdtemp(prefix="ecgrecon-bspm-smoke-"))
         for p in smoke(out):
