@@ -108,6 +108,20 @@ def subset(per_subject: dict, subjects) -> dict:
     return {s: v for s, v in per_subject.items() if int(s) in keep}
 
 
+def score_cards(models_dir: str | Path, model_ids, evaluate, extra: dict | None = None) -> dict:
+    """Score each card in a folder with ``evaluate(card, zoo) -> per-subject results`` and store the summary as
+    its ``metrics_test`` (plus ``extra``); returns {id: metrics}."""
+    zoo = zoo_from_dir(models_dir)
+    out = {}
+    for mid in model_ids:
+        card = zoo.get(mid)
+        m = summarise(evaluate(card, zoo), card)
+        m.update(extra or {})
+        store_test_metrics(card, m)
+        out[mid] = m
+    return out
+
+
 def store_test_metrics(card: ModelCard, metrics: dict) -> None:
     """Write ``metrics`` into the card's ``metrics_test`` (the card JSON beside the model)."""
     raw = json.loads(card.card_path.read_text())

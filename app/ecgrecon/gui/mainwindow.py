@@ -373,12 +373,18 @@ class MainWindow(QMainWindow):
         if d:
             self.calibrate_into(d)
 
-    def calibrate_into(self, folder: str) -> bool:
-        """Fit a patient pack from the open 12-lead recording; show its held-out figures."""
+    def _attempt(self, fn):
+        """(True, fn()) or, after showing its one-line reason in a dialog, (False, None)."""
         try:
-            card = self.model.calibrate(folder)
+            return True, fn()
         except EcgReconError as e:
             self.show_error(str(e))
+            return False, None
+
+    def calibrate_into(self, folder: str) -> bool:
+        """Fit a patient pack from the open 12-lead recording; show its held-out figures."""
+        ok, card = self._attempt(lambda: self.model.calibrate(folder))
+        if not ok:
             return False
         self._remember_pack(folder)
         p = card.raw["personal"]
@@ -396,10 +402,8 @@ class MainWindow(QMainWindow):
             self.use_pack(d)
 
     def use_pack(self, folder: str) -> bool:
-        try:
-            note = self.model.use_pack(folder)
-        except EcgReconError as e:
-            self.show_error(str(e))
+        ok, note = self._attempt(lambda: self.model.use_pack(folder))
+        if not ok:
             return False
         self._remember_pack(folder)
         self._fill_model_combos()

@@ -161,18 +161,10 @@ def evaluate_bspm_model(card, zoo, subjects, data_dir=None) -> dict:
 
 
 def add_test_metrics(out_dir: Path, model_ids, test_subjects, data_dir=None) -> dict:
-    from ..evaluation import store_test_metrics, summarise, zoo_from_dir
+    from ..evaluation import score_cards
 
-    zoo = zoo_from_dir(out_dir)
-    res = {}
-    for mid in model_ids:
-        card = zoo.get(mid)
-        per = evaluate_bspm_model(card, zoo, test_subjects, data_dir)
-        m = summarise(per, card)
-        m["inputs_from"] = f"synthetic {LAYOUT} maps of the test subjects ({MODEL_NAME})"
-        store_test_metrics(card, m)
-        res[mid] = m
-    return res
+    return score_cards(out_dir, model_ids, lambda card, zoo: evaluate_bspm_model(card, zoo, test_subjects, data_dir),
+                       {"inputs_from": f"synthetic {LAYOUT} maps of the test subjects ({MODEL_NAME})"})
 
 
 def build_config(config: str, archs, out_dir: Path, data: dict, split: dict, log=print) -> dict:
