@@ -126,7 +126,14 @@ def check_calibration_file(rec: Recording, base: ModelCard) -> None:
         raise InputError(f"calibration needs at least {MIN_SECONDS:g} s (half a standard 10 s ECG) to fit and to "
                          f"check the fit on a held-out part; this file has {rec.duration:.1f} s",
                          rec.meta.source or None)
-    bad = [q for q in check_quality(rec.select(need)) if q.kind in ("nan", "flat", "saturated")]
+    def clipped_share(lead: str) -> float:
+        x = rec.lead(lead)
+        x = x[np.isfinite(x)]
+        return float(max(np.mean(x == x.max()), np.mean(x == x.min()))) if x.size else 0.0
+
+    # a few per cent of samples at one extreme is quantisation on a flat trough, not an amplifier rail
+    bad = [q for q in check_quality(rec.select(need)) if q.kind in ("nan", "flat")
+           or (q.kind == "saturated" and clipped_share(q.lead) > 0.05)]
     if bad:
         raise InputError(f"cannot calibrate on this file: {bad[0].message}", rec.meta.source or None)
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..calibration import calibrate
+from ..errors import InputError
 from ..inference import reconstruct
 from ..io import read_recording
 from ..leads import STANDARD_12
@@ -56,13 +57,18 @@ def within_record(inputs, tmp: Path, log=print) -> dict:
     base = zoo.default_for(inputs)
     split = load_db_split()
     rows = []
+    refused: list[str] = []
     for db in DATABASES:
         for name in split["databases"][db]["test"]:
             rec = read_recording(record_path(name)).select(list(STANDARD_12))
             if rec.duration < 10.0:
                 continue
             fit_part, score_part = rec.crop(0, 5.0), rec.crop(5.0, 10.0)
-            pack = calibrate(fit_part, base, zoo, tmp / name.replace("/", "_"), patient_id=name, force=True)
+            try:
+                pack = calibrate(fit_part, base, zoo, tmp / name.replace("/", "_"), patient_id=name, force=True)
+            except InputError as e:  # refused (flat/clipped/gappy lead): counted, not scored
+                refused.append(f"{name}: {e}")
+                continue
             cal = reconstruct(score_part, pack, zoo=zoo)
             uni = reconstruct(score_part, base, zoo=zoo)
             leads = [n for n in base.output_leads if n not in inputs]
@@ -73,7 +79,7 @@ def within_record(inputs, tmp: Path, log=print) -> dict:
         log(f"within-record: {db} done ({len(rows)} leads so far)")
     per_db = {db: {k: _summary([x for x in rows if x["database"] == db], k) for k in ("calibrated", "universal")}
               for db in DATABASES if any(x["database"] == db for x in rows)}
-    return {"base_model": base.id, "per_database": per_db,
+    return {"base_model": base.id, "per_database": per_db, "refused": refused,
             "pooled": {k: _summary(rows, k) for k in ("calibrated", "universal")}, "rows": rows}
 
 
@@ -129,7 +135,11 @@ def replacement(inputs, tmp: Path, shifts=(1.0, 2.0, 3.0)) -> dict:
             if rec.duration < 10.0:
                 continue
             fit_part, score_part = rec.crop(0, 5.0), rec.crop(5.0, 10.0)
-            pack = calibrate(fit_part, base, zoo, tmp / f"m_{name.replace('/', '_')}", patient_id=name, force=True)
+            try:
+                pack = calibrate(fit_part, base, zoo, tmp / f"m_{name.replace('/', '_')}", patient_id=name,
+                                 force=True)
+            except InputError:
+                continue
             sig = score_part.signals.copy()
             if shift:
                 sig[score_part.index(chest)] = displaced_lead(score_part, chest, shift).astype(np.float32)
