@@ -41,9 +41,9 @@ def test_screenshot_leaves_no_temporary_folders(tmp_path, monkeypatch):
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     assert main([str(SAMPLES / "ludb_3.hea"), "--screenshot", str(tmp_path / "s.png"), "--inputs", "I,II,V2"]) == 0
-    import atexit
+    from ecgrecon.gui import app
 
-    atexit._run_exitfuncs()
+    app.cleanup_temp()  # what runs at exit (not atexit._run_exitfuncs: that would tear Qt down for later tests)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("ecgrecon-viewer-")] == []
 
 

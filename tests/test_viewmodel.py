@@ -69,3 +69,28 @@ def test_words_without_a_reconstruction(samples):
     assert vm.caption("V1", Role.RECONSTRUCTED) == "V1 (recon)"
     assert NO_TRUTH_TEXT == "no ground truth"
     assert "filters: no filters" in vm.status_text()
+
+
+def test_viewmodel_announces_changes_and_validates():
+    import pytest
+
+    from ecgrecon.viewmodel import ViewerModel
+
+    m = ViewerModel()
+    seen: list[str] = []
+    m.changed.connect(seen.append)
+    m.set_layout("6x2")
+    m.set_mode("side")
+    m.set_speed(50)
+    m.set_gain(20)
+    m.set_rhythm_lead("V1")
+    assert seen == ["view"] * 5
+    assert (m.layout, m.mode, m.speed_mm_s, m.gain_mm_mv, m.rhythm_lead) == ("6x2", "side", 50.0, 20.0, "V1")
+    for bad in (lambda: m.set_layout("5x5"), lambda: m.set_speed(0), lambda: m.set_gain(1e6),
+                lambda: m.set_rhythm_lead("V7"), lambda: m.set_mode("stacked")):
+        with pytest.raises(ValueError):
+            bad()
+    assert seen == ["view"] * 5  # refused values change nothing and announce nothing
+    m.changed.disconnect(seen.append)
+    m.set_layout("3x4")
+    assert len(seen) == 5

@@ -158,6 +158,37 @@ class PdfSink:
         return job
 
 
+class WfdbStreamSink:
+    """A 12-lead WFDB file written block by block (any length in bounded memory); returns the roles."""
+
+    def __init__(self, out: str | Path) -> None:
+        self.out = Path(out)
+
+    def consume(self, plan: Plan, progress=None, cancel=None):
+        from .inference import model_sentence, reconstruct_stream, stream_roles
+        from .io.wfdb_io import WfdbStreamWriter
+        from .leads import STANDARD_12
+
+        card = plan.model
+        if self.out.suffix.lower() != ".hea":
+            raise InputError(f"recording is {plan.recording.duration / 3600:.1f} h long; write it as WFDB (.hea), "
+                             "which is streamed to disk", self.out)
+        roles = stream_roles(card)
+        comments = [model_sentence(card), f"ecgrecon-model: {card.id}", f"ecgrecon-model_version: {card.version}",
+                    f"ecgrecon-measured_leads: {','.join(card.input_leads)}"]
+        comments += [f"ecgrecon-role {n}: {r.value}" for n, r in zip(STANDARD_12, roles, strict=True)]
+        writer = WfdbStreamWriter(self.out, STANDARD_12, plan.recording.fs, comments)
+        try:
+            for _, block in reconstruct_stream(plan.recording, card, zoo=plan.zoo, threads=plan.threads,
+                                               progress=progress, cancel=cancel):
+                writer.write(block)
+        except BaseException:
+            writer.abort()  # no half-written output left behind
+            raise
+        writer.close()
+        return dict(zip(STANDARD_12, roles, strict=True))
+
+
 def run(plan: Plan, sink: Sink | None = None, progress: ProgressFn | None = None,
         cancel: Callable[[], bool] | None = None):
     """Run a plan into a sink (default: in memory)."""

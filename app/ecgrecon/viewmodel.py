@@ -15,6 +15,7 @@ import numpy as np
 
 from .conditioning import FilterSpec, apply_filters
 from .errors import ModelError
+from .events import Event
 from .inference import FILTER_MARGIN_S, Reconstruction, ReconstructionRequest
 from .io import read_recording
 from .leads import STANDARD_12
@@ -98,6 +99,8 @@ class ViewerModel:
     threads: int = 1
     quality: tuple[str, ...] = ()  # reader warnings and signal-quality findings for the open recording
     _page_cache: dict = field(default_factory=dict, repr=False)
+    # what changed: "recording", "models", "result", "view" (paper, layout, mode, filters), "page"
+    changed: Event = field(default_factory=Event, repr=False, compare=False)
 
     # -- files -------------------------------------------------------------
     def open(self, path: str | Path) -> Recording:
@@ -118,6 +121,7 @@ class ViewerModel:
         self._page_cache.clear()
         self.quality = quality_notes(rec)
         self.inputs, self.model_id = self.default_choice()
+        self.changed.emit("recording")
 
     # -- models ------------------------------------------------------------
     def input_choices(self) -> list[tuple[str, ...]]:
@@ -156,6 +160,7 @@ class ViewerModel:
         elif model_id not in {c.id for c in cands}:
             raise ModelError(f"model {model_id} does not take inputs {','.join(inputs)}")
         self.inputs, self.model_id = inputs, model_id
+        self.changed.emit("models")
 
     # -- patient calibration ---------------------------------------------------
     def calibrate(self, pack_dir: str | Path, patient_id: str | None = None) -> ModelCard:
@@ -188,6 +193,7 @@ class ViewerModel:
     def _add_card(self, card: ModelCard) -> None:
         cards = [c for c in self.zoo.cards if c.id != card.id] + [card]
         self.zoo = ModelZoo(cards, list(self.zoo.problems))
+        self.changed.emit("models")
 
     def request(self) -> ReconstructionRequest:
         if self.recording is None:
@@ -202,6 +208,7 @@ class ViewerModel:
     def set_result(self, recon: Reconstruction) -> None:
         self.recon = recon
         self._page_cache.clear()
+        self.changed.emit("result")
 
     # -- what is shown ------------------------------------------------------
     @property
@@ -245,38 +252,66 @@ class ViewerModel:
         return max(0.0, self.duration_s - self.page_seconds(width_mm))
 
     def set_page_start(self, t: float, width_mm: float = 280.0) -> float:
-        self.page_start_s = float(min(max(0.0, t), self.max_page_start(width_mm)))
+        new = float(min(max(0.0, t), self.max_page_start(width_mm)))
+        if new != self.page_start_s:
+            self.page_start_s = new
+            self.changed.emit("page")
         return self.page_start_s
 
     def step_page(self, n: int, width_mm: float = 280.0) -> float:
         return self.set_page_start(self.page_start_s + n * self.page_seconds(width_mm), width_mm)
 
     def cycle_speed(self, step: int = 1) -> float:
-        self.speed_mm_s = _cycle(SPEEDS_MM_S, self.speed_mm_s, step)
+        self.set_speed(_cycle(SPEEDS_MM_S, self.speed_mm_s, step))
         return self.speed_mm_s
 
     def cycle_gain(self, step: int = 1) -> float:
-        self.gain_mm_mv = _cycle(GAINS_MM_MV, self.gain_mm_mv, step)
+        self.set_gain(_cycle(GAINS_MM_MV, self.gain_mm_mv, step))
         return self.gain_mm_mv
+
+    # validated setters: each announces "view" so every observer redraws from the same state
+    def set_speed(self, v: float) -> None:
+        v = float(v)
+        if not 1.0 <= v <= 200.0:
+            raise ValueError(f"paper speed {v:g} mm/s is outside 1-200 mm/s")
+        self.speed_mm_s = v
+        self.changed.emit("view")
+
+    def set_gain(self, v: float) -> None:
+        v = float(v)
+        if not 0.5 <= v <= 100.0:
+            raise ValueError(f"gain {v:g} mm/mV is outside 0.5-100 mm/mV")
+        self.gain_mm_mv = v
+        self.changed.emit("view")
+
+    def set_rhythm_lead(self, lead: str) -> None:
+        if lead not in STANDARD_12:
+            raise ValueError(f"rhythm lead must be one of {STANDARD_12}")
+        self.rhythm_lead = lead
+        self.changed.emit("view")
 
     def set_layout(self, layout: str) -> None:
         if layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {LAYOUTS}")
         self.layout = layout
+        self.changed.emit("view")
 
     def set_order(self, order: str) -> None:
         if order not in ORDERS:
             raise ValueError(f"order must be one of {ORDERS}")
         self.order = order
+        self.changed.emit("view")
 
     def set_mode(self, mode: str) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         self.mode = mode
+        self.changed.emit("view")
 
     def set_filters(self, spec: FilterSpec) -> None:
         self.filters = spec
         self._page_cache.clear()
+        self.changed.emit("view")
 
     # -- samples for the visible page ---------------------------------------
     def page_data(self, rec: Recording, t0: float, t1: float) -> PageData:

@@ -132,16 +132,15 @@ def _print_one(args, src: Path, out: Path, opts) -> None:
     if args.measured:
         rec = rec.with_roles({n: Role.MEASURED for n, r in zip(rec.leads, rec.roles, strict=True)
                               if r == Role.UNKNOWN})
-        what = rec
+        job = PrintJob(rec, opts)
+        write_pdf(job, out, overwrite=args.force)
         desc = f"as measured, {len(rec.leads)} leads"
     else:
         plan = plan_for(args, rec)
         card = plan.model
-        what = pipeline.run(plan)
+        job = pipeline.run(plan, pipeline.PdfSink(out, opts, overwrite=args.force))
         calib = calibration_words(card)
         desc = f"model {card.id} v{card.version}{', ' + calib if calib else ''}, measured {','.join(card.input_leads)}"
-    job = PrintJob(what, opts)
-    write_pdf(job, out, overwrite=args.force)
     print(f"wrote {out} ({len(job)} page{'s' if len(job) > 1 else ''}; {desc})")
     if job.truth_skipped and not args.measured:
         print(f"  note: {src.name} has no 12 measured leads of its own: no {opts.truth_page} truth page")

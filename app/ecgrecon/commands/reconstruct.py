@@ -56,40 +56,24 @@ def plan_for(args, rec, zoo=None):
 
 
 def _run_streaming(args, plan, out: Path, progress, show) -> int:
-    from ..inference import reconstruct_stream, stream_roles
-    from ..io.wfdb_io import WfdbStreamWriter
-    from ..leads import STANDARD_12
-
-    rec, card, zoo = plan.recording, plan.model, plan.zoo
+    rec, card = plan.recording, plan.model
     if out.suffix.lower() != ".hea":
         raise InputError(f"recording is {rec.duration / 3600:.1f} h long; write it as WFDB (.hea), "
                          "which is streamed to disk", out)
     pipeline.guard_output(out, [args.input], args.force, companions=(".dat",))
     if card.architecture == "ensemble" and rec.duration > 3600:
-        print(f"note: {card.id} averages {len(card.members)} networks; --arch conv is much faster on long "
-              "recordings (24 h on 2 cores: 29 s against 199 s, README 'Speed')", file=sys.stderr)
-    roles = stream_roles(card)
-    from ..inference import model_sentence
-
-    comments = [model_sentence(card), f"ecgrecon-model: {card.id}", f"ecgrecon-model_version: {card.version}",
-                f"ecgrecon-measured_leads: {','.join(card.input_leads)}"]
-    comments += [f"ecgrecon-role {n}: {r.value}" for n, r in zip(STANDARD_12, roles, strict=True)]
-    writer = WfdbStreamWriter(out, STANDARD_12, rec.fs, comments)
-    try:
-        for _, block in reconstruct_stream(rec, card, zoo=zoo, threads=args.threads, progress=progress):
-            writer.write(block)
-    except BaseException:
-        writer.abort()
-        raise
-    writer.close()
+        print(f"note: {card.id} averages {len(card.members)} networks; --arch conv is faster on long "
+              "recordings (README 'Speed')", file=sys.stderr)
+    roles = pipeline.run(plan, pipeline.WfdbStreamSink(out), progress=progress)
     if show:
         print(file=sys.stderr)
     side = {"input_file": str(args.input), "output_file": str(out), "model": card.id,
             "model_version": card.version, "architecture": card.architecture,
             "measured_leads": list(card.input_leads),
-            "roles": {n: r.value for n, r in zip(STANDARD_12, roles, strict=True)},
+            "roles": {n: r.value for n, r in roles.items()},
             "ground_truth": False, "metrics_note": "streamed long recording: no ground truth compared",
-            "summary": None, "leads": []}
+            "summary": None, "leads": [{"lead": n, "role": r.value} for n, r in roles.items()],
+            "trust": None, "trust_note": "not computed for streamed recordings yet (whole-record features)"}
     sc = sidecar_path(out)
     atomic_write(sc, lambda tmp: tmp.write_text(json.dumps(side, indent=2)))
     print(f"wrote {out} (12 leads, {rec.duration / 3600:.2f} h, streamed; model {card.id} v{card.version}, "

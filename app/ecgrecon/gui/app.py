@@ -66,7 +66,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.screenshot:  # never read or change the user's settings for a scripted screenshot
         tmp = tempfile.mkdtemp(prefix="ecgrecon-viewer-")
         import atexit
-        import shutil
 
         from PySide6.QtCore import qInstallMessageHandler
 
@@ -77,11 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         qInstallMessageHandler(_quiet)
         settings = QSettings(str(Path(tmp) / "viewer.ini"), QSettings.Format.IniFormat)
 
-        def _cleanup() -> None:  # sync first, or QSettings' destructor writes the folder back afterwards
-            settings.sync()
-            shutil.rmtree(tmp, True)
-
-        atexit.register(_cleanup)
+        _TEMP.append((settings, tmp))
+        if len(_TEMP) == 1:
+            atexit.register(cleanup_temp)
     else:
         settings = default_settings()
     # onnxruntime threads: half the cores (at most 4) keep the window responsive while it works
@@ -119,6 +116,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.page_start:
         win.goto(args.page_start)
     return app.exec()
+
+
+_TEMP: list = []  # (QSettings, folder) of scripted screenshots
+
+
+def cleanup_temp() -> None:
+    """Remove the screenshots' throwaway settings folders (at exit; sync first, or QSettings' destructor
+    writes the folder back afterwards)."""
+    import shutil
+
+    while _TEMP:
+        settings, tmp = _TEMP.pop()
+        settings.sync()
+        shutil.rmtree(tmp, True)
 
 
 def _screenshot(app, win, args) -> int:

@@ -97,6 +97,9 @@ class MainWindow(QMainWindow):
         self._build_ui()
         self._sync_actions()
         self.refresh_all()
+        # from here on the window follows the model: setters announce, this redraws (no refresh by hand)
+        self._quiet_page = False
+        self.model.changed.connect(self._model_changed)
         self.resize(1400, 900)
         probs = list(getattr(self.model.zoo, "problems", []) or [])
         if probs:  # a model whose card and file disagree is refused: say so, do not hide it
@@ -689,9 +692,8 @@ class MainWindow(QMainWindow):
     def _on_finished(self, recon) -> None:
         if not self._current() or recon.result.n_samples != self.model.recording.n_samples:
             return
-        self.model.set_result(recon)
+        self.model.set_result(recon)  # "result" -> redrawn
         self.message("Reconstruction done", 5000)
-        self.refresh_all()
 
     def _on_failed(self, msg: str) -> None:
         if self._current():
@@ -712,31 +714,33 @@ class MainWindow(QMainWindow):
         self.actions["cancel"].setEnabled(False)
 
     # -------------------------------------------------------------- view
+    def _model_changed(self, what: str) -> None:
+        """The one place the window reacts to model changes (ViewerModel.changed)."""
+        if what == "view":
+            self._view_changed()
+        elif what == "page" and not self._quiet_page:
+            self._sync_scrollbar()
+            self.refresh_page()
+        elif what == "result":
+            self.refresh_all()
+
     def set_layout(self, layout: str) -> None:
         self.model.set_layout(layout)
-        self._view_changed()
 
     def set_order(self, order: str) -> None:
         self.model.set_order(order)
-        self._view_changed()
 
     def set_mode(self, mode: str) -> None:
         self.model.set_mode(mode)
-        self._view_changed()
 
     def set_rhythm_lead(self, lead: str) -> None:
-        if lead not in STANDARD_12:
-            raise ValueError(f"rhythm lead must be one of {STANDARD_12}")
-        self.model.rhythm_lead = lead
-        self._view_changed()
+        self.model.set_rhythm_lead(lead)
 
     def set_speed(self, v: float) -> None:
-        self.model.speed_mm_s = float(v)
-        self._view_changed()
+        self.model.set_speed(v)
 
     def set_gain(self, v: float) -> None:
-        self.model.gain_mm_mv = float(v)
-        self._view_changed()
+        self.model.set_gain(v)
 
     def set_fit(self, on: bool) -> None:
         self.fit_to_window = bool(on)
@@ -747,17 +751,16 @@ class MainWindow(QMainWindow):
             baseline_hz=0.5 if self.f_baseline.isChecked() else None,
             notch_hz=50.0 if self.f_notch50.isChecked() else (60.0 if self.f_notch60.isChecked() else None),
             lowpass_hz=40.0 if self.f_lowpass.isChecked() else None))
-        self._save_view_settings()
-        self.refresh_page()
 
     def set_filters(self, spec: FilterSpec) -> None:
         self.model.set_filters(spec)
-        self._sync_actions()
-        self._save_view_settings()
-        self.refresh_page()
 
     def _view_changed(self) -> None:
-        self.model.set_page_start(self.model.page_start_s, PAGE_WIDTH_MM)
+        self._quiet_page = True  # the clamp below may move the page; refresh_all draws it anyway
+        try:
+            self.model.set_page_start(self.model.page_start_s, PAGE_WIDTH_MM)
+        finally:
+            self._quiet_page = False
         self._sync_actions()
         self._save_view_settings()
         self.refresh_all()
@@ -766,21 +769,16 @@ class MainWindow(QMainWindow):
         self.goto(self.model.page_start_s + n * self.model.page_seconds(PAGE_WIDTH_MM))
 
     def goto(self, t: float) -> None:
-        self.model.set_page_start(t, PAGE_WIDTH_MM)
-        self._sync_scrollbar()
-        self.refresh_page()
+        self.model.set_page_start(t, PAGE_WIDTH_MM)  # "page" -> scrollbar and page redrawn
 
     def _scrolled(self, v: int) -> None:
         t = v / TICKS_PER_S
         if abs(t - self.model.page_start_s) >= 0.5 / TICKS_PER_S:
             self.model.set_page_start(t, PAGE_WIDTH_MM)
-            self.refresh_page()
 
     def _region_moved(self) -> None:
         t0, _ = self.overview.region.getRegion()
         self.model.set_page_start(t0, PAGE_WIDTH_MM)
-        self._sync_scrollbar()
-        self.refresh_page()
 
     def _sync_scrollbar(self) -> None:
         m = self.model

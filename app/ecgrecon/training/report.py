@@ -61,6 +61,14 @@ def build_report(models_dir: Path, data_dir: Path | None = None, log=print) -> s
     from .report_external import section
 
     L += section(zoo, models_dir)
+    cal = models_dir / "calibration_eval.json"
+    if cal.exists():
+        import json
+
+        from .report_external import calibration_table
+
+        L.append("## Patient calibration (python -m ecgrecon.training.calib_eval)\n")
+        L += calibration_table(json.loads(cal.read_text()))
     L.append("---\n")
     L.append("*The sections below are **LUDB-only** figures: the 40 LUDB test subjects, a database the models "
              "were trained on (its development portion). They are not what to expect at another hospital; the "

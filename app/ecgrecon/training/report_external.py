@@ -166,3 +166,37 @@ def _amplitude(amp: dict[str, dict], dbs: list[str], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def calibration_table(ev: dict) -> list[str]:
+    """Markdown tables of ecgrecon.training.calib_eval's results (REPORT.md and docs/calibration.md)."""
+    L = []
+    w = ev["within_record"]
+    L.append(f"Within record ({w['base_model']} as the base; every test-portion record of 10 s or more, and all of "
+             "PTB: calibrated on 0-5 s, scored on 5-10 s against the universal model on the same 5 s):\n")
+    L.append("| database | records | calibrated R | calibrated RMSE µV | universal R | universal RMSE µV |")
+    L.append("|---|---|---|---|---|---|")
+    for db, v in {**w["per_database"], "pooled": w["pooled"]}.items():
+        c, u = v["calibrated"], v["universal"]
+        L.append(f"| {db} | {c['n_records']} | {c['median_r']:.3f} | {c['median_rmse_uv']:.0f} | {u['median_r']:.3f} | "
+                 f"{u['median_rmse_uv']:.0f} |")
+    if w.get("refused"):
+        L.append(f"\n{len(w['refused'])} record(s) refused by the calibration checks (not scored): "
+                 + "; ".join(w["refused"][:5]))
+    c = ev["cross_session"]
+    L.append(f"\nAcross sessions of one patient ({c['patient']}; {c['pairs']} ordered pairs: calibrated on one "
+             "session's first 10 s, scored on another's first 10 s): calibrated median R "
+             f"{c['calibrated']['median_r']:.3f} / RMSE {c['calibrated']['median_rmse_uv']:.0f} µV, universal "
+             f"{c['universal']['median_r']:.3f} / {c['universal']['median_rmse_uv']:.0f} µV.\n")
+    r = ev["replacement"]
+    L.append(f"Electrode re-placement ({r['electrode']} moved {r['direction']} between the calibration and the scored "
+             f"part, on the forward model's 35-electrode torso; {r['records']} records, synthetic lead fields):\n")
+    L.append("| shift | calibrated R | calibrated RMSE µV | universal R | universal RMSE µV |")
+    L.append("|---|---|---|---|---|")
+    for k, v in r.items():
+        if k.endswith("cm"):
+            c2, u2 = v["calibrated"], v["universal"]
+            L.append(f"| {k} | {c2['median_r']:.3f} | {c2['median_rmse_uv']:.0f} | {u2['median_r']:.3f} | "
+                     f"{u2['median_rmse_uv']:.0f} |")
+    L.append("\nA calibration is only valid while the electrodes sit where they sat for the calibration ECG.\n")
+    return L
