@@ -30,10 +30,17 @@ def _std(a: np.ndarray) -> np.ndarray:
     return np.sqrt(np.mean((a - a.mean(axis=-1, keepdims=True)) ** 2, axis=-1)) + EPS
 
 
+def _moving_average(x: np.ndarray, k: int) -> np.ndarray:
+    """Centred k-sample moving average with zero padding (numpy's convolve 'same'), by cumulative sums."""
+    left = k - (k - 1) // 2
+    c = np.cumsum(np.pad(x, ((0, 0), (left, k - left))), axis=1)
+    return (c[:, k:] - c[:, :-k]) / k
+
+
 def _hf_ratio(x: np.ndarray) -> float:
     """Share of the inputs' amplitude above ~25 Hz (at 500 Hz: x minus its 9-sample moving average)."""
-    k = np.ones(9) / 9.0
-    hf = np.stack([r - np.convolve(r, k, mode="same") for r in np.asarray(x, np.float64)])
+    x = np.asarray(x, np.float64)
+    hf = x - _moving_average(x, 9)
     return float(np.mean(_std(hf[:, 8:-8]) / _std(x)))
 
 
@@ -55,8 +62,7 @@ def lead_features(x: np.ndarray, y: np.ndarray, linear: np.ndarray, members: lis
     x_amp = float(np.mean(_std(x)))
     xc = np.nan_to_num(np.atleast_2d(np.corrcoef(np.asarray(x, np.float64)))) if x.shape[1] > 2 else np.eye(3)
     # slow content left after the baseline filter (wander remnants, movement): 0.5 s moving average
-    k = np.ones(250) / 250.0
-    slow = np.stack([np.convolve(r, k, mode="same") for r in np.asarray(x, np.float64)])
+    slow = _moving_average(np.asarray(x, np.float64), 250)
     slow_ratio = float(np.mean(_std(slow[:, 250:-250] if x.shape[1] > 1000 else slow) / _std(x)))
     yc = y - y.mean(axis=1, keepdims=True)
     lc = linear - linear.mean(axis=1, keepdims=True)
