@@ -164,3 +164,30 @@ def test_viewer_model_calibrates_and_uses_a_pack(tmp_path, zoo):
     req = m2.request()
     m2.set_result(reconstruct(req.recording, req.model_id, zoo=m2.zoo))
     assert "patient-calibrated from ludb_3" in m2.banner()
+
+
+def test_viewer_menus_calibrate_list_and_use_packs(qtbot, tmp_path, zoo):
+    from PySide6.QtCore import QSettings
+
+    from ecgrecon.gui.mainwindow import MainWindow
+    from ecgrecon.viewmodel import ViewerModel
+
+    settings = QSettings(str(tmp_path / "viewer.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(ViewerModel(zoo=zoo), settings=settings, auto_reconstruct=False)
+    qtbot.addWidget(win)
+    errors, infos = [], []
+    win.show_error, win.show_info = errors.append, infos.append
+    assert win.open_path(SAMPLES / "ludb_3.hea")
+    win.choose(INPUTS)
+    assert win.calibrate_into(str(tmp_path / "pack")), errors
+    assert "Patient pack written" in infos[-1] and "electrodes sit where they sat" in infos[-1]
+    win._rebuild_packs()
+    assert [a.text() for a in win.packs_menu.actions()] == [str(tmp_path / "pack")]
+    # a pack that does not fit the open recording is refused with its reason, in a dialog
+    assert win.open_path(SAMPLES / "ludb_3_3lead.hea")
+    assert not win.use_pack(str(tmp_path / "pack")) and "lacks V3" in errors[-1]
+    assert win.open_path(SAMPLES / "ludb_3.hea")
+    win.start_reconstruction = lambda start=True: None  # run it here, synchronously
+    assert win.use_pack(str(tmp_path / "pack"))
+    assert win.model.model_id.startswith("personal.")
+    assert win.model_combo.currentData() == win.model.model_id

@@ -200,6 +200,9 @@ class MainWindow(QMainWindow):
         m_set.addAction(a["settings"])
         m_set.addAction("Add &model folder…", self.add_model_dir_dialog)
         m_set.addAction("&Forget added model folders", lambda: self.set_model_dirs([]))
+        m_set.addSeparator()
+        m_set.addMenu(self.packs_menu)  # the patient packs used on this computer, also under Reconstruction
+        m_set.addAction("Forget patient &packs", lambda: self.settings.setValue("models/patient_packs", []))
         m_help = mb.addMenu("&Help")
         m_help.addAction(a["help"])
         self.about_action = m_help.addAction("&About ecgrecon…")
