@@ -33,7 +33,7 @@ from .export import OPSET, export_onnx, sha256, verify_onnx
 from .fit import DEFAULT_RECIPE, linear_model, train_net
 from .models import n_parameters, receptive_field
 
-VERSION = "1.0.0"
+VERSION = "2.0.0"  # 2.0.0: six databases, LODO-chosen recipe, trust model (2026-12)
 SEED = 0
 WINDOW = 4096
 # Chosen by leave-one-database-out validation on I-II-V3 (runs/lodo, summarised in models/TRAINING_NOTES.md):
