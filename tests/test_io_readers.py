@@ -105,7 +105,7 @@ def test_challenge_mat_v4_written_by_scipy(tmp_path):
         assert rec.fs == 500.0 and rec.n_samples == 5000
         np.testing.assert_allclose(rec.signals, val / 1000.0, atol=1e-6)
         assert rec.lead("aVR")[10] == pytest.approx(1.234, abs=1e-6)
-        assert rec.meta.patient == {"age": "74", "sex": "Male"}
+        assert rec.meta.patient == {"age": "74", "sex": "male"}
 
 
 def test_challenge_mat_written_by_wfdb(tmp_path, monkeypatch):

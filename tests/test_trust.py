@@ -129,7 +129,11 @@ def test_flagged_lead_is_drawn_dashed_and_named_in_the_pdf(tmp_path):
     zoo = _flagging_model(tmp_path)
     rec = read_recording(SAMPLES / "ludb_3.hea")
     flagged = write_pdf(reconstruct(rec, "I-II-V2.flagtest", zoo=zoo), tmp_path / "f.pdf", PrintOptions())
-    plain = write_pdf(reconstruct(rec, "I-II-V2.conv"), tmp_path / "p.pdf", PrintOptions())
+    from dataclasses import replace
+
+    # the same reconstruction without a trust estimate: nothing may be dashed
+    plain = write_pdf(replace(reconstruct(rec, "I-II-V2.flagtest", zoo=zoo), trust=None), tmp_path / "p.pdf",
+                      PrintOptions())
     import pypdf
 
     text = " ".join(pypdf.PdfReader(str(flagged)).pages[0].extract_text().split())

@@ -40,8 +40,9 @@ def section(zoo: ModelZoo, out_dir: Path) -> list[str]:
         L.append("No card carries `metrics_external` yet (run `python -m ecgrecon.training.lodo external` and "
                  "`python -m ecgrecon.training.trustfit`).\n")
         return L
-    L.append("Each database's fixed test portion (never trained or tuned on) is scored by the fold model trained on "
-             "the development portions of the *other* four trainable databases; PTB (one patient group, 1000 Hz) "
+    L.append("Each database's fixed test portion (never trained or tuned on) is scored by a fold model trained on "
+             "the development portions of the other trainable databases (folds: LUDB held out; CPSC held out; "
+             "CPSC-Extra, Georgia and PTB-XL held out together); PTB (one patient group, 1000 Hz) "
              "is never trained on and is scored by the bundled model. Reconstructed leads only; pooled median over "
              "(record, lead). Split: `app/ecgrecon/training/db_split.json`.\n")
     # targets
