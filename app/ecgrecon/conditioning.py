@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 from scipy import signal as sps
@@ -41,9 +42,16 @@ def _filtfilt_sos(sos: np.ndarray, x: np.ndarray) -> np.ndarray:
     return sps.sosfiltfilt(sos, x, axis=-1, padlen=max(pad, 0))
 
 
+@lru_cache(maxsize=64)
+def _butter(order: int, cutoff: float, btype: str, fs: float) -> np.ndarray:
+    """Filter design, once per (order, cut-off, type, rate): designing costs about a millisecond a call.
+    (Not flagged read-only: scipy's sosfilt wants a writable buffer; nothing here writes to it.)"""
+    sos = sps.butter(order, cutoff, btype=btype, fs=fs, output="sos")
+    return sos
+
+
 def remove_baseline(x: np.ndarray, fs: float, cutoff: float = 0.5) -> np.ndarray:
-    sos = sps.butter(2, cutoff, btype="highpass", fs=fs, output="sos")
-    return _filtfilt_sos(sos, x)
+    return _filtfilt_sos(_butter(2, float(cutoff), "highpass", float(fs)), x)
 
 
 def notch(x: np.ndarray, fs: float, freq: float = 50.0, q: float = 30.0) -> np.ndarray:
@@ -56,8 +64,7 @@ def notch(x: np.ndarray, fs: float, freq: float = 50.0, q: float = 30.0) -> np.n
 def lowpass(x: np.ndarray, fs: float, cutoff: float = 40.0) -> np.ndarray:
     if cutoff >= fs / 2:
         return x.copy()
-    sos = sps.butter(4, cutoff, btype="lowpass", fs=fs, output="sos")
-    return _filtfilt_sos(sos, x)
+    return _filtfilt_sos(_butter(4, float(cutoff), "lowpass", float(fs)), x)
 
 
 def apply_filters(x: np.ndarray, fs: float, spec: FilterSpec) -> np.ndarray:

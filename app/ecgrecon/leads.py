@@ -7,6 +7,7 @@ only need to agree.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 
@@ -115,6 +116,12 @@ def _electrode_vector(name: str) -> np.ndarray | None:
 
 
 def exact_combinations(inputs: list[str] | tuple[str, ...]) -> dict[str, np.ndarray]:
+    """See :func:`_exact_combinations` (cached per input set: every reconstruction asks)."""
+    return dict(_exact_combinations(tuple(inputs)))
+
+
+@lru_cache(maxsize=256)
+def _exact_combinations(inputs: tuple[str, ...]) -> tuple[tuple[str, np.ndarray], ...]:
     """Standard leads (not among the inputs) that follow exactly from the inputs, each as coefficients
     over the inputs: lead = sum_k c_k input_k.
 
@@ -138,8 +145,9 @@ def exact_combinations(inputs: list[str] | tuple[str, ...]) -> dict[str, np.ndar
             full = np.zeros(len(inputs))
             for (k, _), ck in zip(known, c, strict=True):
                 full[k] = 0.0 if abs(ck) < 1e-12 else ck
+            full.setflags(write=False)
             out[lead] = full
-    return out
+    return tuple(out.items())
 
 
 def exact_consequences(inputs: list[str] | tuple[str, ...]) -> tuple[str, ...]:
