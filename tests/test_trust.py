@@ -162,7 +162,8 @@ def test_flagged_lead_is_drawn_dashed_on_screen(qtbot, tmp_path):
     assert styles[f"V1@{recon_layer}"] == "dashed"
     assert styles[f"V3@{recon_layer}"] == "solid" and styles[f"I@{recon_layer}"] == "solid"
     labels = " ".join(view.label_texts())
-    assert "LOW CONFIDENCE (expected R 0.50)" in labels and "exp. R 0.95" in labels
+    v1 = [t for t in view.label_texts() if t.startswith("V1 ")][0]
+    assert v1.startswith("V1 (recon)  LOW CONFIDENCE\nexpected R 0.50") and "exp. R 0.95" in labels
 
 
 # -- the bundled cards ----------------------------------------------------------------------------

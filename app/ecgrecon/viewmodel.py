@@ -349,20 +349,29 @@ class ViewerModel:
         return next((m for m in self.recon.metrics.leads if m.lead == name), None)
 
     def caption(self, lead: str, role: Role, with_metrics: bool = True, one_line: bool = False) -> str:
-        """Lead label: "V1 (recon)", the trust estimate and, on a second line, R and RMSE (or "no ground truth")."""
+        """Lead label: "V1 (recon)" and the trust estimate, then R and RMSE (or "no ground truth").
+
+        A low-confidence lead says so in capitals on the first line; its expected R moves to the second so a
+        narrow 3x4 box is not overrun."""
         text = f"{lead} ({ROLE_SHORT[role]})"
         sep = "  " if one_line else "\n"
         lt = self.lead_trust(lead.lstrip("-")) if role == Role.RECONSTRUCTED else None
+        second = []
         if lt is not None:
-            text += f"  {lt.words()}" if lt.low_confidence else f"  exp. R {lt.expected_r:.2f}"
-        if not with_metrics or self.recon is None:
-            return text
-        if self.recon.truth is None:
-            return f"{text}{sep}{NO_TRUTH_TEXT}" if role == Role.RECONSTRUCTED else text
-        m = self.metric(lead)
-        if m is None:
-            return text
-        return f"{text}{sep}R {fmt_r(m.r)} · {fmt_uv(m.rmse_uv)} µV"
+            if lt.low_confidence:
+                text += "  LOW CONFIDENCE"
+                second.append(f"expected R {lt.expected_r:.2f}")
+            else:
+                text += f"  exp. R {lt.expected_r:.2f}"
+        if with_metrics and self.recon is not None:
+            if self.recon.truth is None:
+                if role == Role.RECONSTRUCTED:
+                    second.append(NO_TRUTH_TEXT)
+            else:
+                m = self.metric(lead)
+                if m is not None:
+                    second.append(f"R {fmt_r(m.r)} · {fmt_uv(m.rmse_uv)} µV")
+        return text + (sep + " · ".join(second) if second else "")
 
     def lead_trust(self, lead: str):
         """The trust estimate (inference.LeadTrust) of a reconstructed lead, or None."""

@@ -421,6 +421,10 @@ class PrintJob:
             line2 += f" Leads labelled (derived) are exact from {src} (Einthoven/Goldberger)."
         if pg.kind == "plain":
             line2 += " Roles as recorded in the file."
+        low = self.recon.low_confidence_leads() if self.recon is not None else ()
+        if low:
+            line2 += (f" Dashed leads marked LOW CONFIDENCE ({', '.join(low)}) should not be read clinically "
+                      "(the model's trust signal).")
         if pg.kind == "overlay":
             line2 = ("Grey: recorded 12-lead (ground truth); blue: reconstruction drawn over it; "
                      "R per reconstructed lead is for the whole recording.")
