@@ -95,12 +95,19 @@ def test_pack_refuses_a_recording_without_its_inputs(pack, samples):
 
 @pytest.mark.parametrize("what,match", [
     ("short", r"at least 5 s .* this file has 4\.0 s"),
+    ("noisy", r"does not hold on the held-out .* too noisy"),
     ("lead", r"lead V5 missing"),
     ("flat", r"V4: flat line"),
 ])
 def test_bad_calibration_files_say_why(tmp_path, rec, zoo, what, match):
     if what == "short":
         bad = rec.crop(0, 4.0)
+    elif what == "noisy":  # strong muscle-like noise on the precordial targets
+        sig = rec.signals.copy()
+        rng = np.random.default_rng(0)
+        for n in ("V1", "V2", "V4", "V5", "V6"):
+            sig[rec.index(n)] += rng.normal(0, 1.0, rec.n_samples).astype(np.float32)
+        bad = replace(rec, signals=sig)
     elif what == "lead":
         bad = rec.select([n for n in rec.leads if n != "V5"])
     else:

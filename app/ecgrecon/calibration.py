@@ -39,6 +39,7 @@ LAGS_MS = (-40.0, -20.0, -10.0, -4.0, 0.0, 4.0, 10.0, 20.0, 40.0)
 RIDGE = 0.05  # relative to the mean diagonal of the normal equations
 MIN_SECONDS = 5.0  # half a standard 10 s ECG
 HELD_OUT_SHARE = 0.3  # last 30 % of the calibration file scores the fit
+MIN_HELD_OUT_R = 0.8  # below this on the held-out part the file cannot calibrate (noise, moving electrodes)
 PACK_CARD = "patient_model.json"
 PACK_ONNX = "patient_model.onnx"
 
@@ -159,6 +160,11 @@ def fit(rec: Recording, base: ModelCard, zoo: ModelZoo) -> dict:
     noise = float(np.std(t[:, cut:] - pred) / (np.std(t[:, cut:]) + 1e-9))
     if not np.isfinite(noise):
         raise InputError("the calibration fit failed (non-finite values); check the file", rec.meta.source or None)
+    held_r = float(np.median([h["r"] for h in held.values()])) if held else 1.0
+    if held_r < MIN_HELD_OUT_R:  # what was fitted does not hold a second later: noise or moving electrodes
+        raise InputError(f"the fit does not hold on the held-out last {HELD_OUT_SHARE:.0%} of the file (median R "
+                         f"{held_r:.2f} < {MIN_HELD_OUT_R}): the recording is too noisy, or the electrodes moved "
+                         "during it; record a cleaner 12-lead", rec.meta.source or None)
     W = _ridge(D, t.T)
     return {"weights": W, "lags": lags, "held_out": held, "held_out_seconds": (n - cut) / base.fs,
             "fit_seconds": cut / base.fs, "n": n}
