@@ -132,7 +132,7 @@ def _exact_combinations(inputs: tuple[str, ...]) -> tuple[tuple[str, np.ndarray]
     vecs = [_electrode_vector(n) for n in inputs]
     known = [(k, v) for k, v in enumerate(vecs) if v is not None]
     if not known:
-        return {}
+        return ()
     B = np.stack([v for _, v in known], axis=1)  # electrodes x known inputs
     out = {}
     for lead in STANDARD_12:
