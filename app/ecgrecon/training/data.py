@@ -94,7 +94,9 @@ def hospital_augment(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, rc:
     n_in, L = x.shape
     if rc.get("band") and rng.random() < rc["band"]:
         cut = float(rng.choice([40.0, 100.0, 125.0, 150.0]))
-        both = _lowpass_cached(np.vstack([x, y]).astype(np.float64), fs, cut).astype(np.float32)
+        from ..conditioning import lowpass  # its filter design is cached: called per crop
+
+        both = lowpass(np.vstack([x, y]).astype(np.float64), fs, cut).astype(np.float32)
         x, y = both[:n_in], both[n_in:]
     if rc.get("mix"):
         M = np.eye(n_in) + rng.normal(0, rc["mix"], size=(n_in, n_in))
@@ -113,23 +115,6 @@ def hospital_augment(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, rc:
         smooth = (c[:, 9:] - c[:, :-9]) / 9.0
         x = x + (rng.uniform(0, rc["emg"]) * (w - smooth)).astype(np.float32)
     return x, y
-
-
-_SOS: dict[tuple[float, float], np.ndarray] = {}
-
-
-def _lowpass_cached(x: np.ndarray, fs: float, cut: float) -> np.ndarray:
-    """ecgrecon.conditioning.lowpass with the filter designed once per cut-off (training calls it per crop)."""
-    from scipy import signal as sps
-
-    from ..conditioning import _filtfilt_sos
-
-    if cut >= fs / 2:
-        return x.copy()
-    sos = _SOS.get((fs, cut))
-    if sos is None:
-        sos = _SOS[(fs, cut)] = sps.butter(4, cut, btype="lowpass", fs=fs, output="sos")
-    return _filtfilt_sos(sos, x)
 
 
 class CropSampler:
