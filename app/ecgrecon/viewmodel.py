@@ -270,43 +270,36 @@ class ViewerModel:
         return self.gain_mm_mv
 
     # validated setters: each announces "view" so every observer redraws from the same state
-    def set_speed(self, v: float) -> None:
+    def _set_number(self, attr: str, v: float, lo: float, hi: float, label: str) -> None:
         v = float(v)
-        if not 1.0 <= v <= 200.0:
-            raise ValueError(f"paper speed {v:g} mm/s is outside 1-200 mm/s")
-        self.speed_mm_s = v
+        if not lo <= v <= hi:
+            raise ValueError(f"{label} {v:g} is outside {lo:g}-{hi:g}")
+        setattr(self, attr, v)
         self.changed.emit("view")
 
+    def set_speed(self, v: float) -> None:
+        self._set_number("speed_mm_s", v, 1.0, 200.0, "paper speed (mm/s)")
+
     def set_gain(self, v: float) -> None:
-        v = float(v)
-        if not 0.5 <= v <= 100.0:
-            raise ValueError(f"gain {v:g} mm/mV is outside 0.5-100 mm/mV")
-        self.gain_mm_mv = v
+        self._set_number("gain_mm_mv", v, 0.5, 100.0, "gain (mm/mV)")
+
+    def _choose(self, attr: str, value: str, allowed: tuple[str, ...], label: str) -> None:
+        if value not in allowed:
+            raise ValueError(f"{label} must be one of {allowed}")
+        setattr(self, attr, value)
         self.changed.emit("view")
 
     def set_rhythm_lead(self, lead: str) -> None:
-        if lead not in STANDARD_12:
-            raise ValueError(f"rhythm lead must be one of {STANDARD_12}")
-        self.rhythm_lead = lead
-        self.changed.emit("view")
+        self._choose("rhythm_lead", lead, STANDARD_12, "rhythm lead")
 
     def set_layout(self, layout: str) -> None:
-        if layout not in LAYOUTS:
-            raise ValueError(f"layout must be one of {LAYOUTS}")
-        self.layout = layout
-        self.changed.emit("view")
+        self._choose("layout", layout, LAYOUTS, "layout")
 
     def set_order(self, order: str) -> None:
-        if order not in ORDERS:
-            raise ValueError(f"order must be one of {ORDERS}")
-        self.order = order
-        self.changed.emit("view")
+        self._choose("order", order, ORDERS, "order")
 
     def set_mode(self, mode: str) -> None:
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}")
-        self.mode = mode
-        self.changed.emit("view")
+        self._choose("mode", mode, MODES, "mode")
 
     def set_filters(self, spec: FilterSpec) -> None:
         self.filters = spec
