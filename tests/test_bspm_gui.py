@@ -94,3 +94,14 @@ def test_compare_dialog_matches_cli_json(qtbot, test_zoo, tmp_path, capsys):
     assert not img.isNull() and img.width() > 300 and img.height() > 200
     colours = {img.pixel(x, y) for x in range(0, img.width(), 7) for y in range(0, img.height(), 7)}
     assert len(colours) > 5  # a plot with traces, not a flat canvas
+
+
+def test_compare_colours_separate_0_75_from_0_95():
+    from ecgrecon.gui.compareview import r_colour
+
+    lo, hi = r_colour(0.757), r_colour(0.95)
+    # a red-ish cell at 0.757 and a green-ish one at 0.95 (the old white-to-green ramp made both green)
+    assert lo.red() > lo.green() and hi.green() > hi.red()
+    dist = sum((a - b) ** 2 for a, b in zip(lo.getRgb()[:3], hi.getRgb()[:3], strict=True)) ** 0.5
+    assert dist > 80
+    assert r_colour(float("nan")).name() == "#dddddd"

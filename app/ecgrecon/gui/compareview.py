@@ -45,12 +45,22 @@ COLUMNS = list(STANDARD_12) + ["recon. median R"]
 OVERLAY_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
 
 
+# Light stops of a perceptually ordered scale (red -> orange -> yellow -> light green -> green) over R 0.75..1:
+# 0.75 and 0.95 must look different at a glance (a white-to-green ramp made both green); light enough for black text
+_R_STOPS = ((0.75, (239, 138, 122)), (0.85, (248, 190, 120)), (0.92, (250, 232, 140)), (0.96, (200, 232, 160)),
+            (1.0, (140, 210, 140)))
+
+
 def r_colour(r: float) -> QColor:
-    """White (R <= 0.5) to green (R = 1)."""
+    """Cell colour for a Pearson R: red below 0.75, through orange and yellow, to green at 1."""
     if r is None or not math.isfinite(r):
         return QColor("#dddddd")
-    f = float(np.clip((r - 0.5) / 0.5, 0, 1))
-    return QColor(int(255 - 155 * f), int(255 - 55 * f), int(255 - 155 * f))
+    x = float(np.clip(r, _R_STOPS[0][0], 1.0))
+    for (r0, c0), (r1, c1) in zip(_R_STOPS, _R_STOPS[1:], strict=False):
+        if x <= r1:
+            f = (x - r0) / (r1 - r0)
+            return QColor(*(int(round(a + (b - a) * f)) for a, b in zip(c0, c1, strict=True)))
+    return QColor(*_R_STOPS[-1][1])
 
 
 class _Runner(QThread):
@@ -135,7 +145,8 @@ class CompareDialog(QDialog):
         for ax in ("left", "bottom"):
             self.plot.getPlotItem().getAxis(ax).setPen("k")
             self.plot.getPlotItem().getAxis(ax).setTextPen("k")
-        self.plot.addLegend(labelTextColor="k")
+        # legend outside the traces' usual area (top right, translucent) so it does not cover them
+        self.plot.addLegend(labelTextColor="k", offset=(-10, 10), brush=(255, 255, 255, 170))
         self.plot.setLabel("bottom", "time (s)")
         self.plot.setLabel("left", "mV")
         self.csv_button = QPushButton("Export CSV…")
