@@ -40,6 +40,7 @@ RIDGE = 0.05  # relative to the mean diagonal of the normal equations
 MIN_SECONDS = 5.0  # half a standard 10 s ECG
 HELD_OUT_SHARE = 0.3  # last 30 % of the calibration file scores the fit
 MIN_HELD_OUT_R = 0.8  # below this on the held-out part the file cannot calibrate (noise, moving electrodes)
+LOW_CONFIDENCE_R = 0.8  # a calibrated lead whose held-out R is below this is flagged low confidence
 PACK_CARD = "patient_model.json"
 PACK_ONNX = "patient_model.onnx"
 

@@ -203,12 +203,16 @@ def reconstruct(rec: Recording, model: ModelCard | str, inputs: tuple[str, ...] 
     for s, block in iter_chunks(x_model, card, members, spec, threads=threads, chunk_samples=chunk,
                                 cancel=cancel, progress=progress, on_members=keep):
         y[:, s: s + block.shape[1]] = block
-    if card.architecture == "personal":  # the patient's map over [inputs; universal output]
+    personal = card.architecture == "personal"
+    x_pre = None
+    if personal or card.trust is not None:  # the preprocessed inputs, once, for the patient map and the trust
+        x_pre = np.asarray(x_model, np.float64) if spec.is_identity() else apply_filters(x_model, card.fs, spec)
+    if personal:  # the patient's map over [inputs; universal output]
         from .calibration import run_patient_model
 
-        x_pre = np.asarray(x_model, np.float64) if spec.is_identity() else apply_filters(x_model, card.fs, spec)
+        assert x_pre is not None
         y = run_patient_model(card, x_pre, y, threads)
-    trust = lead_trust(card, members[0].output_leads, x_model, y, each, spec)
+    trust = lead_trust(card, members[0].output_leads, x_pre, y, each) if x_pre is not None else None
     net = resample(y, card.fs, rec.fs)[:, : rec.n_samples] if abs(card.fs - rec.fs) > 1e-9 else y
     if net.shape[1] < rec.n_samples:  # polyphase rounding: pad the last sample
         net = np.pad(net, ((0, 0), (0, rec.n_samples - net.shape[1])), mode="edge")
@@ -222,31 +226,31 @@ def reconstruct(rec: Recording, model: ModelCard | str, inputs: tuple[str, ...] 
     return Reconstruction(result, card, inputs, truth, metrics, spec, notes, trust)
 
 
-def lead_trust(card: ModelCard, out_leads: tuple[str, ...], x_model: np.ndarray, y: np.ndarray,
-               each: np.ndarray | None, spec: FilterSpec) -> dict[str, LeadTrust] | None:
-    """expected_r / low_confidence per reconstructed lead from the card's trust model (model-rate signals)."""
-    if card.architecture == "personal":  # measured on the held-out part of the patient's own ECG
-        held = card.raw["personal"]["held_out"]
-        out = {n: LeadTrust(float(h["r"]), bool(h["r"] < 0.8)) for n, h in held.items()}
-        if "I" in out:
-            for n in ("III", "aVR", "aVL", "aVF"):
-                if n not in card.input_leads:
-                    out[n] = LeadTrust(out["I"].expected_r, out["I"].low_confidence, basis="I")
-        return out
-    tm = card.trust
-    if tm is None:
-        return None
-    from . import trust as _trust
+def lead_trust(card: ModelCard, out_leads: tuple[str, ...], x_pre: np.ndarray, y: np.ndarray,
+               each: np.ndarray | None) -> dict[str, LeadTrust] | None:
+    """expected_r / low_confidence per reconstructed lead (model-rate, preprocessed inputs ``x_pre``).
 
-    x_pre = np.asarray(x_model, np.float64) if spec.is_identity() else apply_filters(x_model, card.fs, spec)
-    feats = _trust.lead_features(x_pre, y, tm.linear(x_pre), None if each is None else list(each))
-    exp = tm.expected_r(feats, out_leads)
+    A patient pack's estimate is the R measured on the held-out part of the patient's own ECG; a universal
+    model's comes from its card's trust model."""
     exact = set(exact_consequences(card.input_leads))
-    out = {n: LeadTrust(float(e), bool(e < tm.threshold)) for n, e in zip(out_leads, exp, strict=True)
-           if n not in card.input_leads and n not in exact}
+    if card.architecture == "personal":
+        from .calibration import LOW_CONFIDENCE_R
+
+        held = card.raw["personal"]["held_out"]
+        out = {n: LeadTrust(float(h["r"]), bool(h["r"] < LOW_CONFIDENCE_R)) for n, h in held.items()}
+    else:
+        tm = card.trust
+        if tm is None:
+            return None
+        from . import trust as _trust
+
+        feats = _trust.lead_features(x_pre, y, tm.linear(x_pre), None if each is None else list(each))
+        exp = tm.expected_r(feats, out_leads)
+        out = {n: LeadTrust(float(e), bool(e < tm.threshold)) for n, e in zip(out_leads, exp, strict=True)}
+    out = {n: t for n, t in out.items() if n not in card.input_leads and n not in exact}
     if "I" in out:  # III, aVR, aVL, aVF computed from a reconstructed I inherit its estimate
         for n in ("III", "aVR", "aVL", "aVF"):
-            if n not in card.input_leads:
+            if n not in card.input_leads and n not in exact:
                 out[n] = LeadTrust(out["I"].expected_r, out["I"].low_confidence, basis="I")
     return out
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from .errors import ModelError
@@ -65,9 +66,9 @@ class ModelCard:
         m = self.external or {}
         return (m.get("pooled") or {}).get("median_r")
 
-    @property
+    @cached_property
     def trust(self):
-        """The card's per-lead trust model (ecgrecon.trust.TrustModel), or None."""
+        """The card's per-lead trust model (ecgrecon.trust.TrustModel), or None (parsed once per card)."""
         d = self.raw.get("trust")
         if not d:
             return None

@@ -10,7 +10,7 @@ from ..calibration import MIN_SECONDS, calibrate
 from ..errors import InputError
 from ..io import read_recording
 from ..modelcard import load_zoo
-from .reconstruct import parse_inputs
+from ..pipeline import parse_inputs
 
 
 def add_parser(sub) -> None:
