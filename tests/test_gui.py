@@ -612,3 +612,73 @@ def test_compare_dialog_opens_from_menu(win, samples):
     dlg = win.compare_dialog
     assert dlg.config_list.count() >= 8  # every standard-lead configuration fits a 12-lead file
     dlg.close()
+
+
+def test_measurements_tab_and_header_match_the_core(qtbot, win, samples, model_id, tmp_path):
+    """The measurements tab shows the core's figures for the page, reconstruction beside the recorded ECG,
+    with the differences; the header line marks what depends on reconstructed leads."""
+    from ecgrecon.measurements import measure
+
+    assert win.open_path(samples / "ludb_3.hea")
+    plain = measure(read_recording(samples / "ludb_3.hea"))
+    assert f"HR {plain.values['heart_rate_bpm']:.0f} bpm" in win.measure_label.text()
+    assert "*" not in win.measure_label.text()  # nothing reconstructed yet
+    win.choose(INPUTS, model_id)
+    run(qtbot, win)
+    rec, truth = win.model.recon.result, win.model.recon.truth
+    m, t = measure(rec), measure(truth)
+    rows = {r[0]: r[1:] for r in win.measure_panel.rows()}
+    assert rows["QRS"][0] == f"{m.values['qrs_ms']:.0f} ms*"  # uses reconstructed precordial leads
+    assert rows["QRS"][1] == f"{t.values['qrs_ms']:.0f} ms"
+    assert rows["QRS"][2] == f"{m.values['qrs_ms'] - t.values['qrs_ms']:+.0f} ms"
+    assert rows["QRS axis"][0] == f"{m.values['qrs_axis_deg']:.0f} deg"  # limb leads only: no star
+    assert rows["ST at J V1"][0].endswith("uV*") and not rows["ST at J I"][0].endswith("*")
+    head = win.measure_label.text()
+    assert "* uses reconstructed leads" in head and "recorded ECG: PR" in head
+    # the shortcut switches the side panel to the measurements
+    win.side_tabs.setCurrentIndex(0)
+    win.actions["measure_panel"].trigger()
+    assert win.side_tabs.currentWidget() is win.measure_panel
+    win.measure_panel.grab().save(str(tmp_path / "measure_tab.png"))
+
+
+def test_calipers_measure_time_and_amplitude_on_the_paper(qtbot, win, samples):
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    win.open_path(samples / "ludb_3.hea")
+    panel = win.panels[0]
+    geom = win.geometry_mm()
+    box = geom.box("II")
+    x0, y0 = box.x_mm + 10.0, box.baseline_mm
+    # 20 mm at 25 mm/s = 800 ms (75 bpm); 10 mm up at 10 mm/mV = +1 mV
+    r = panel.set_caliper(x0, y0, x0 + 20.0, y0 - 10.0)
+    assert r["lead"] == "II" and r["dt_ms"] == pytest.approx(800.0) and r["bpm"] == pytest.approx(75.0)
+    assert r["dv_mv"] == pytest.approx(1.0) and r["text"] == "800 ms (75 bpm), +1.00 mV"
+    # a drag that runs past the box is held inside it (time only runs along one lead)
+    r = panel.set_caliper(x0, y0, box.x_mm + box.width_mm + 50.0, y0)
+    assert r["dt_ms"] == pytest.approx((box.width_mm - 10.0) / 25.0 * 1000.0)
+    win.clear_calipers()
+    assert panel.caliper_reading() is None
+    # a real left-button drag on the widget draws them
+    vb = panel.vb
+
+    def to_widget(xm, ym):
+        sp = vb.mapViewToScene(QPointF(xm, ym))
+        return panel.plot.mapFromScene(sp)
+
+    a, b = to_widget(x0, y0), to_widget(x0 + 25.0, y0)
+    vp = panel.plot.viewport()
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, a)
+    for k in range(1, 11):
+        p = a + (b - a) * (k / 10)
+        ev = QMouseEvent(QEvent.Type.MouseMove, QPointF(p), QPointF(vp.mapToGlobal(p)), Qt.MouseButton.NoButton,
+                         Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(vp, ev)
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, b)
+    got = panel.caliper_reading()
+    assert got is not None and got["dt_ms"] == pytest.approx(1000.0, abs=25.0)
+    win.actions["calipers_clear"].trigger()
+    assert panel.caliper_reading() is None

@@ -471,3 +471,26 @@ def test_gaps_short_recordings_and_page_start(tmp_path):
     assert "this page 2.0–10.0 s" in t
     with pytest.raises(InputError, match="past the recording's end"):
         write_pdf(rec, tmp_path / "none.pdf", PrintOptions(page_start_s=12.0))
+
+
+def test_header_has_clinical_measurements_marked_when_reconstructed(sample_pdf, recon):
+    """HR, PR, QRS, QT/QTc and axes in the header, as on a cart printout; figures from reconstructed leads
+    carry * with the words, and the recorded ECG's own figures stand beside them."""
+    from ecgrecon.measurements import measure
+
+    t = text(read(sample_pdf).pages[0])
+    m = measure(recon.result)
+    assert f"HR {m.values['heart_rate_bpm']:.0f} bpm" in t
+    assert f"QRS {m.values['qrs_ms']:.0f}* ms" in t  # global QRS uses the reconstructed precordial leads
+    assert f"P-R-T axes {m.values['p_axis_deg']:.0f} {m.values['qrs_axis_deg']:.0f} {m.values['t_axis_deg']:.0f}" in t
+    assert "* uses reconstructed leads" in t
+    tm = measure(recon.truth)
+    assert f"recorded ECG: PR {tm.values['pr_ms']:.0f} ms" in t
+
+
+def test_plain_recording_header_measurements_have_no_star(samples, tmp_path):
+    from ecgrecon.io import read_recording
+
+    out = write_pdf(read_recording(samples / "ludb_3.hea"), tmp_path / "plain.pdf", PrintOptions())
+    t = text(read(out).pages[0])
+    assert "HR 67 bpm" in t and "*" not in t.split("HR 67 bpm")[1][:80]

@@ -14,7 +14,7 @@ import sys
 from . import __version__
 from .errors import Cancelled, EcgReconError
 
-COMMANDS = ["info", "convert", "models", "reconstruct", "calibrate", "evaluate", "print", "compare"]
+COMMANDS = ["info", "convert", "models", "reconstruct", "calibrate", "evaluate", "measure", "print", "compare"]
 
 
 class _Parser(argparse.ArgumentParser):

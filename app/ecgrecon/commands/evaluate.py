@@ -19,6 +19,7 @@ from ..errors import EcgReconError, InputError
 from ..evaluation import default_data_dir, load_split
 from ..io import READ_FORMATS, read_recording
 from ..leads import STANDARD_12
+from ..measurements import flat_differences, measure_pair, summarise_agreement
 from ..modelcard import load_zoo
 from .reconstruct import add_patient_args
 
@@ -76,8 +77,9 @@ def _stats(vals: list[float]) -> dict:
     return {"median": float(med), "q1": float(q1), "q3": float(q3), "n": int(v.size)}
 
 
-def evaluate_files(card, zoo, files: list[Path], *, force_patient: bool = False) -> dict:
+def evaluate_files(card, zoo, files: list[Path], *, force_patient: bool = False, measure: bool = True) -> dict:
     per_record: dict[str, dict] = {}
+    agree: list[dict[str, float]] = []
     skipped: list[str] = []
     trust_pairs: list[tuple[float, float, bool]] = []
     for f in files:
@@ -95,6 +97,10 @@ def evaluate_files(card, zoo, files: list[Path], *, force_patient: bool = False)
             skipped.append(f"{f}: no ground truth (needs the 12 standard leads)")
             continue
         per_record[str(f)] = {m.lead: (m.role, m.r, m.rmse_uv) for m in res.metrics.leads}
+        if measure:
+            block = measure_pair(res.result, res.truth)
+            if block["difference"] is not None:
+                agree.append(flat_differences(block["difference"]))
         for m in res.metrics.leads:
             t = (res.trust or {}).get(m.lead)
             if t is not None and m.role == "reconstructed":
@@ -113,6 +119,10 @@ def evaluate_files(card, zoo, files: list[Path], *, force_patient: bool = False)
     groups["all_12"] = {"r": _stats([p[1] for p in allp]), "rmse_uv": _stats([p[2] for p in allp])}
     return {"model": card.id, "model_version": card.version, "n_records": len(per_record),
             "skipped": skipped, "summary": groups, "leads": leads, "trust": _trust_ranking(trust_pairs),
+            "measurement_agreement": summarise_agreement(agree, {n: v["role"] for n, v in leads.items()})
+            if agree else None,
+            "measurement_note": "Bland-Altman of reconstruction - truth per measurement over the records "
+                                "(ms, deg, uV): bias, SD, 95 % limits of agreement",
             "note": "pooled over (record, lead) pairs; metrics after the model's preprocessing on both sides"}
 
 
@@ -131,6 +141,28 @@ def _trust_ranking(pairs: list[tuple[float, float, bool]]) -> dict | None:
             "share_flagged": float(np.mean(low)),
             "share_below_0_8_among_unflagged": float(np.mean(r[~low] < 0.8)) if (~low).any() else None,
             "share_below_0_8_among_flagged": float(np.mean(r[low] < 0.8)) if low.any() else None}
+
+
+AGREEMENT_ROWS = (("global.heart_rate_bpm", "heart rate", "bpm"), ("global.pr_ms", "PR", "ms"),
+                  ("global.qrs_ms", "QRS", "ms"), ("global.qt_ms", "QT", "ms"),
+                  ("global.qtc_bazett_ms", "QTc Bazett", "ms"), ("global.p_axis_deg", "P axis", "deg"),
+                  ("global.qrs_axis_deg", "QRS axis", "deg"), ("global.t_axis_deg", "T axis", "deg"),
+                  ("reconstructed.st_j_uv", "ST at J, reconstructed leads", "uV"),
+                  ("reconstructed.st_j60_uv", "ST at J+60, reconstructed leads", "uV"),
+                  ("reconstructed.r_uv", "R amplitude, reconstructed leads", "uV"),
+                  ("reconstructed.s_uv", "S depth, reconstructed leads", "uV"),
+                  ("voltages.sokolow_lyon_uv", "Sokolow-Lyon", "uV"), ("voltages.cornell_uv", "Cornell", "uV"))
+
+
+def print_agreement(a: dict | None) -> None:
+    if not a:
+        return
+    print("  measurements, reconstruction - truth (Bland-Altman: bias [95 % limits of agreement], n):")
+    for key, label, unit in AGREEMENT_ROWS:
+        b = a.get(key)
+        if not b or b["loa_low"] is None:
+            continue
+        print(f"    {label:<34} {b['bias']:+7.1f} [{b['loa_low']:+.1f}, {b['loa_high']:+.1f}] {unit}, n {b['n']}")
 
 
 def _fmt(s: dict, digits: int = 3) -> str:
@@ -183,6 +215,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"  trust signal: Spearman(expected R, R) {t['spearman_expected_vs_true_r']:.2f} over {t['n_leads']} "
               f"leads; {t['share_flagged']:.0%} flagged low confidence; R < 0.8 among unflagged "
               + ("-" if bad is None else f"{bad:.0%}"))
+    print_agreement(r.get("measurement_agreement"))
     for sk in r["skipped"]:
         print(f"  skipped: {sk}")
     return 0

@@ -11,6 +11,7 @@ from .. import pipeline
 from ..errors import EcgReconError, InputError
 from ..io import read_recording, write_recording
 from ..io.common import atomic_write
+from ..measurements import measure_pair
 from ..modelcard import load_zoo
 from ..pipeline import parse_inputs  # noqa: F401  (re-exported for callers of this command module)
 
@@ -73,7 +74,9 @@ def _run_streaming(args, plan, out: Path, progress, show) -> int:
             "roles": {n: r.value for n, r in roles.items()},
             "ground_truth": False, "metrics_note": "streamed long recording: no ground truth compared",
             "summary": None, "leads": [{"lead": n, "role": r.value} for n, r in roles.items()],
-            "trust": None, "trust_note": "not computed for streamed recordings yet (whole-record features)"}
+            "trust": None, "trust_note": "not computed for streamed recordings yet (whole-record features)",
+            "measurements": None, "measurements_note": "not computed for streamed recordings; run `ecgrecon "
+                                                       "measure OUT --start S` on the output"}
     sc = sidecar_path(out)
     atomic_write(sc, lambda tmp: tmp.write_text(json.dumps(side, indent=2)))
     print(f"wrote {out} (12 leads, {rec.duration / 3600:.2f} h, streamed; model {card.id} v{card.version}, "
@@ -138,6 +141,7 @@ def run_one(args: argparse.Namespace, src: str, out: Path) -> int:
         "summary": res.metrics.summary() if res.metrics else None,
         "leads": lead_rows(res),
         "trust": trust_block(res),
+        "measurements": measure_pair(res.result, res.truth),
     }
     sc = sidecar_path(out)
     atomic_write(sc, lambda tmp: tmp.write_text(json.dumps(side, indent=2, allow_nan=True)))
@@ -161,9 +165,29 @@ def run_one(args: argparse.Namespace, src: str, out: Path) -> int:
         print("no ground truth in the input: nothing to compare against")
         for n, lt in (res.trust or {}).items():
             print(f"  {n:<4} reconstructed  {lt.words()}")
+    print_measurements(side["measurements"])
     if res.low_confidence_leads():
         print(f"LOW CONFIDENCE (do not read clinically): {', '.join(res.low_confidence_leads())}")
     return 0
+
+
+def print_measurements(block: dict) -> None:
+    """One line of the clinical figures, with reconstruction - truth when there is a truth."""
+    keys = (("heart_rate_bpm", "HR", "bpm"), ("pr_ms", "PR", "ms"), ("qrs_ms", "QRS", "ms"), ("qt_ms", "QT", "ms"),
+            ("qtc_bazett_ms", "QTcB", "ms"), ("qrs_axis_deg", "QRS axis", "deg"))
+    rec, diff = block["reconstruction"]["global"], (block["difference"] or {}).get("global", {})
+    dep = block["reconstruction"]["depends_on_reconstructed"]
+    parts = []
+    for k, label, unit in keys:
+        v = rec.get(k)
+        if v is None:
+            parts.append(f"{label} -")
+            continue
+        d = diff.get(k)
+        parts.append(f"{label} {v:.0f}{'*' if dep.get(f'global.{k}') else ''} {unit}"
+                     + (f" ({d:+.0f})" if d is not None else ""))
+    print("measurements: " + ", ".join(parts) + ("  (reconstruction - truth in brackets)" if diff else "")
+          + ("; * uses reconstructed leads" if any(dep.values()) else ""))
 
 
 def lead_rows(res) -> list[dict]:

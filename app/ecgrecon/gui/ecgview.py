@@ -38,11 +38,36 @@ def _grid_xy(geom: PageGeometry, step: float) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([vx, hx]), np.concatenate([vy, hy])
 
 
+class _CaliperViewBox(pg.ViewBox):
+    """Left-button drag draws calipers on the paper; right click removes them (the paper never pans)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.on_drag = None
+        self.on_clear = None
+
+    def mouseDragEvent(self, ev, axis=None) -> None:  # noqa: N802
+        if ev.button() != Qt.MouseButton.LeftButton or self.on_drag is None:
+            ev.ignore()
+            return
+        ev.accept()
+        a, b = self.mapSceneToView(ev.buttonDownScenePos()), self.mapSceneToView(ev.scenePos())
+        self.on_drag(a.x(), a.y(), b.x(), b.y())
+
+    def mouseClickEvent(self, ev) -> None:  # noqa: N802
+        if ev.button() == Qt.MouseButton.RightButton and self.on_clear is not None:
+            ev.accept()
+            self.on_clear()
+        else:
+            ev.ignore()
+
+
 class PaperPanel(QWidget):
     """Title line + one sheet of ECG paper showing the layers of a :class:`~ecgrecon.viewmodel.Panel`."""
 
     hovered = Signal(str)  # "V1  t 3.420 s  0.53 mV" under the mouse (grid reading), "" outside the boxes
     hovered_time = Signal(float)  # recording time under the mouse (s), for the torso map's isopotentials
+    caliper_changed = Signal(str)  # "V2 calipers: 820 ms (73 bpm), +1.20 mV", "" when removed
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -52,7 +77,8 @@ class PaperPanel(QWidget):
         f.setBold(True)
         self.title.setFont(f)
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widen the sheet
-        self.plot = pg.PlotWidget()
+        self._vb = _CaliperViewBox()
+        self.plot = pg.PlotWidget(viewBox=self._vb)
         self.plot.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         pi = self.plot.getPlotItem()
         for ax in ("left", "bottom", "top", "right"):
@@ -86,6 +112,16 @@ class PaperPanel(QWidget):
         self.label_font.setPointSizeF(8.5)
         self._geom: PageGeometry | None = None
         self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
+        self._caliper = pg.PlotDataItem(pen=pg.mkPen("#1a1a1a", width=1.4), connect="pairs")
+        self._caliper.setZValue(30)
+        self._caliper_text = pg.TextItem(anchor=(0, 1), fill=pg.mkBrush(255, 255, 224, 230), color="#000000")
+        self._caliper_text.setZValue(31)
+        for it in (self._caliper, self._caliper_text):
+            it.hide()
+            self.plot.addItem(it)
+        self._caliper_mm: tuple[float, float, float, float] | None = None
+        self._vb.on_drag = self.set_caliper
+        self._vb.on_clear = self.clear_caliper
 
     # -- pieces ---------------------------------------------------------------
     def _item(self, key: tuple[int, int]) -> pg.PlotDataItem:
@@ -231,6 +267,50 @@ class PaperPanel(QWidget):
         self.hovered.emit("" if hit is None else f"{hit[0]}  t {hit[1]:.3f} s  {hit[2]:+.2f} mV")
         if hit is not None:
             self.hovered_time.emit(hit[1])
+
+    # -- calipers ----------------------------------------------------------------
+    def set_caliper(self, x0: float, y0: float, x1: float, y1: float) -> dict | None:
+        """Calipers from (x0, y0) to (x1, y1) in paper mm, kept inside the lead box where the drag began;
+        returns :meth:`caliper_reading`."""
+        g = self._geom
+        box = None if g is None else next((b for b in g.boxes if b.x_mm <= x0 <= b.x_mm + b.width_mm
+                                           and b.y_mm <= y0 <= b.y_mm + b.height_mm), None)
+        if box is None:
+            return None
+        x1 = min(max(x1, box.x_mm), box.x_mm + box.width_mm)  # time only runs along one box
+        y1 = min(max(y1, box.y_mm), box.y_mm + box.height_mm)
+        self._caliper_mm = (x0, y0, x1, y1)
+        self._caliper_box = box
+        top, bottom = box.y_mm, box.y_mm + box.height_mm
+        xs = [x0, x0, x1, x1, min(x0, x1), max(x0, x1), min(x0, x1), max(x0, x1)]
+        ys = [top, bottom, top, bottom, y0, y0, y1, y1]
+        self._caliper.setData(xs, ys)
+        r = self.caliper_reading()
+        self._caliper_text.setText(r["text"])
+        self._caliper_text.setPos(max(x0, x1) + 1.0, min(y0, y1))
+        self._caliper.show()
+        self._caliper_text.show()
+        self.caliper_changed.emit(f"{r['lead']} calipers: {r['text']}")
+        return r
+
+    def caliper_reading(self) -> dict | None:
+        """Time (ms, and the rate it corresponds to) and amplitude (mV) between the calipers."""
+        if self._caliper_mm is None or self._geom is None:
+            return None
+        x0, y0, x1, y1 = self._caliper_mm
+        spec = self._geom.spec
+        dt_ms = abs(x1 - x0) / spec.speed_mm_s * 1000.0
+        dv = (y0 - y1) / spec.gain_mm_mv  # paper y runs down
+        bpm = 60000.0 / dt_ms if dt_ms > 0 else None
+        text = f"{dt_ms:.0f} ms" + (f" ({bpm:.0f} bpm)" if bpm and dt_ms >= 200 else "") + f", {dv:+.2f} mV"
+        return {"lead": self._caliper_box.lead, "dt_ms": dt_ms, "bpm": bpm, "dv_mv": dv, "text": text}
+
+    def clear_caliper(self) -> None:
+        if self._caliper_mm is not None:
+            self._caliper_mm = None
+            self._caliper.hide()
+            self._caliper_text.hide()
+            self.caliper_changed.emit("")
 
     def label_texts(self) -> list[str]:
         """Visible lead captions (for tests and accessibility)."""

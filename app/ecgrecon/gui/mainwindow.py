@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -41,6 +42,7 @@ from ..viewmodel import NO_TRUTH_TEXT, ROLE_COLOUR, ViewerModel, fmt_r, fmt_uv
 from .compareview import CompareDialog
 from .dialogs import AboutDialog, CalibrationDialog, HelpDialog
 from .ecgview import Overview, PaperPanel
+from .measurepanel import MeasurementPanel, header_text
 from .shortcuts import make_actions
 from .torsomap import TorsoMapWidget
 from .welcome import WelcomePanel, sample_entries
@@ -52,6 +54,20 @@ MAX_RECENT = 8
 TICKS_PER_S = 10  # scrollbar resolution
 PANEL_MARGIN_PX = 4
 PANEL_GAP_PX = 12
+
+
+def _warm_imports() -> None:
+    """neurokit2 (the measurements' beat detector) takes about a second to import: do it off the GUI thread
+    now, not when the first recording is measured."""
+    import threading
+
+    def load() -> None:
+        try:
+            import neurokit2  # noqa: F401
+        except Exception:  # noqa: BLE001 - the measurement will report it when it runs
+            pass
+
+    threading.Thread(target=load, name="warm-imports", daemon=True).start()
 
 
 def default_settings() -> QSettings:
@@ -94,7 +110,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("ecgrecon viewer")
         self.setAcceptDrops(True)
         self._load_view_settings()
+        _warm_imports()
         self._build_ui()
+        self.side_tabs.setCurrentIndex(1 if self.settings.value("view/side_tab", 0, type=int) == 1 else 0)
         self._sync_actions()
         self.refresh_all()
         # from here on the window follows the model: setters announce, this redraws (no refresh by hand)
@@ -126,6 +144,9 @@ class MainWindow(QMainWindow):
             "page_next": lambda: self.step_page(1), "page_prev": lambda: self.step_page(-1),
             "page_first": lambda: self.goto(0.0), "page_last": lambda: self.goto(1e12),
             "settings": self.open_settings, "help": self.show_help,
+            "measure_panel": lambda: self.side_tabs.setCurrentIndex(
+                0 if self.side_tabs.currentIndex() == 1 else 1),
+            "calipers_clear": self.clear_calipers,
         }
         self.actions = make_actions(self, handlers)
         a = self.actions
@@ -194,6 +215,8 @@ class MainWindow(QMainWindow):
         self.use_pack_action = m_rec.addAction("Use &patient calibration…", self.use_pack_dialog)
         self.packs_menu = m_rec.addMenu("Recent patient &packs")
         self.packs_menu.aboutToShow.connect(self._rebuild_packs)
+        m_view.addAction(a["measure_panel"])
+        m_view.addAction(a["calipers_clear"])
         self.torso_action = m_view.addAction("&Torso map (BSPM)")
         self.torso_action.setCheckable(True)
         m_set = mb.addMenu("&Settings")
@@ -251,6 +274,11 @@ class MainWindow(QMainWindow):
         self.quality_label.setStyleSheet("QLabel#quality { color: #8a4b00; }")
         self.quality_label.setWordWrap(True)
         v.addWidget(self.quality_label)
+        self.measure_label = QLabel()  # HR, PR, QRS, QT/QTc, axes of the page, as on a cart printout
+        self.measure_label.setObjectName("measureLine")
+        self.measure_label.setStyleSheet("QLabel#measureLine { font-size: 12pt; padding: 1px; }")
+        self.measure_label.setTextFormat(Qt.TextFormat.RichText)
+        v.addWidget(self.measure_label)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         self.scroll = QScrollArea()
@@ -272,7 +300,13 @@ class MainWindow(QMainWindow):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setMinimumWidth(290)
-        split.addWidget(self.table)
+        # the lead table and the measurements share the side of the paper, as tabs
+        self.side_tabs = QTabWidget()
+        self.side_tabs.setObjectName("sideTabs")
+        self.side_tabs.addTab(self.table, "Leads")
+        self.measure_panel = MeasurementPanel()
+        self.side_tabs.addTab(self.measure_panel, "Measurements")
+        split.addWidget(self.side_tabs)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 0)
         v.addWidget(split, 1)
@@ -327,6 +361,9 @@ class MainWindow(QMainWindow):
         self.torso_dock.hide()
         self.torso.configurationChosen.connect(self._torso_chosen)
         self.torso_action.toggled.connect(self.torso_dock.setVisible)
+        self._measure_timer = QTimer(self)
+        self._measure_timer.setSingleShot(True)  # measure once the user stops paging
+        self._measure_timer.timeout.connect(self.update_measurements)
         self.torso_dock.visibilityChanged.connect(self.torso_action.setChecked)
 
     def _value_menu(self, menu, values, unit: str, setter, steps: list[QAction]):
@@ -455,6 +492,7 @@ class MainWindow(QMainWindow):
         s.setValue("filters/notch", float(m.filters.notch_hz or 0.0))
         s.setValue("filters/lowpass", bool(m.filters.lowpass_hz))
         s.setValue("calibration", self.calibration)
+        s.setValue("view/side_tab", self.side_tabs.currentIndex())
 
     def _sync_actions(self) -> None:
         m, a = self.model, self.actions
@@ -868,6 +906,7 @@ class MainWindow(QMainWindow):
         del rec
         self._sync_scrollbar()
         self.refresh_page()
+        self.update_measurements()  # new recording or result: now, not after the paging delay
 
     def refresh_page(self) -> None:
         m = self.model
@@ -875,6 +914,7 @@ class MainWindow(QMainWindow):
         while len(self.panels) < len(panels):
             p = PaperPanel()
             p.hovered.connect(self.hover_label.setText)
+            p.caliper_changed.connect(lambda text: self.message(text) if text else None)
             p.hovered_time.connect(self.torso.set_time)
             self.sheet_layout.addWidget(p, 0, Qt.AlignmentFlag.AlignTop)
             self.panels.append(p)
@@ -895,6 +935,25 @@ class MainWindow(QMainWindow):
         self.sheet_layout.activate()
         self.sheet.resize(self.sheet.sizeHint())
         self._update_status()
+        self._measure_timer.start(150)  # paging: measure the new page once the user stops
+
+    def update_measurements(self) -> None:
+        """Measure the page on screen (the reconstruction, and the recorded 12 leads beside it)."""
+        m = self.model
+        main = m.recon.result if m.recon is not None else m.recording
+        truth = m.recon.truth if m.recon is not None else None
+        if main is None:
+            self.measure_label.clear()
+            self.measure_panel.show_strip(None, None, 0.0, 0.0)
+            return
+        geom = self.geometry_mm()
+        t0 = geom.page_start_s
+        if self.measure_panel.show_strip(main, truth, t0, t0 + geom.page_seconds):
+            self.measure_label.setText(header_text(self.measure_panel.result, self.measure_panel.truth))
+
+    def clear_calipers(self) -> None:
+        for p in self.panels:
+            p.clear_caliper()
 
     def _update_status(self) -> None:
         m = self.model

@@ -31,6 +31,10 @@ SHORTCUTS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "page_prev": (("Left", "PgUp"), "&Previous page", "Previous 10 s page"),
     "page_first": (("Home",), "First page", "First page"),
     "page_last": (("End",), "Last page", "Last page"),
+    "measure_panel": (("M",), "&Measurements / leads tab", "Switch the side panel between the leads (R, RMSE) and the "
+                      "measurements of the page (HR, intervals, axes, ST, voltages)"),
+    "calipers_clear": (("K",), "Clear &calipers", "Remove the calipers (drag on the paper with the left button "
+                       "to measure time and amplitude)"),
     "settings": (("Ctrl+,",), "&Settings…", "Screen calibration and other settings"),
     "help": (("F1",), "&Keyboard shortcuts", "This list"),
 }

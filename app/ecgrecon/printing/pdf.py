@@ -178,7 +178,7 @@ def page_frame(opts: PrintOptions, banner: bool = True) -> PageFrame:
     banner_h = 10.0 if banner else 0.0
     banner_y = MARGIN_MM - 2.0
     header_y = banner_y + banner_h + (1.5 if banner else 0.0)
-    header_h = 17.0
+    header_h = 21.0  # four lines of provenance + the clinical measurement line
     footer_h = 9.0
     grid_y = header_y + header_h
     avail_w = _floor5(pw - 2 * MARGIN_MM)
@@ -189,6 +189,18 @@ def page_frame(opts: PrintOptions, banner: bool = True) -> PageFrame:
                      page_start_s=opts.page_start_s, rhythm_lead=opts.rhythm_lead, page_seconds=secs)
     return PageFrame(pw, ph, banner_y, banner_h, header_y, (pw - geo.width_mm) / 2, grid_y,
                      grid_y + geo.height_mm + 2.0, geo)
+
+
+def _page_measurements(main: Recording, recon, start: float, secs: float):
+    """Measurements of the printed strip (and of the recorded ECG's same strip when there is one)."""
+    from ..measurements import measure
+
+    def strip(r: Recording):
+        return r.crop(start, start + max(secs, 10.0))
+
+    m = measure(strip(main))
+    truth = getattr(recon, "truth", None)
+    return m, (measure(strip(truth)) if truth is not None else None)
 
 
 def _window(rec: Recording, start: float, secs: float, spec: FilterSpec) -> tuple[Recording, float]:
@@ -284,6 +296,7 @@ class PrintJob:
                     self.pages.append(_Page("truth", t, t_off))
                 else:
                     self.pages.append(_Page("overlay", rec, off, under=t, under_t_off=t_off))
+        self.measurements, self.truth_measurements = _page_measurements(main, self.recon, opts.page_start_s, secs)
         self.printed_at = datetime.now(UTC)
 
     @property
@@ -457,6 +470,27 @@ class PrintJob:
         d.text(x, y + 12.0, f"Source file: {src}", 2.6, colour=GREY, max_w=left_w)
         if table_w:
             self._metrics_table(d, fr.width_mm - MARGIN_MM - table_w, fr.header_y + 0.5, table_w, cw)
+        self._measurement_line(d, x, y + 16.4, fr.width_mm - 2 * MARGIN_MM)
+
+    def _measurement_line(self, d: _Draw, x: float, y: float, w: float) -> None:
+        """HR, PR, QRS, QT/QTc and axes as on a clinical printout; * marks figures that use reconstructed
+        leads; the recorded ECG's figures beside them when there is one."""
+        from ..measurements import headline
+
+        m = self.measurements
+        if m is None:
+            return
+        text = " · ".join(f"{k} {v}" for k, v in headline(m)) + "°"
+        star = any(m.dependent_on_reconstructed().values()) and "*" in text
+        d.text(x, y, text, 2.9, bold=True, colour=RECON_INK if star else INK, max_w=w * 0.59)
+        tail = "  * uses reconstructed leads" if star else ""
+        t = self.truth_measurements
+        if t is not None:
+            short = dict(headline(t, mark_reconstructed=False))
+            tail += f"   recorded ECG: PR {short['PR']} · QRS {short['QRS']} · QT/QTcB {short['QT/QTcB']}"
+        if m.fiducials is None:
+            tail = "  " + next(iter(m.reasons.values()), "not measurable")
+        d.text(x + w * 0.6, y, tail.strip(), 2.5, colour=GREY, max_w=w * 0.4)
 
     def _metrics_table(self, d: _Draw, x: float, y: float, w: float, cw: float) -> None:
         r = self.recon
