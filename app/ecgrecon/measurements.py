@@ -96,8 +96,8 @@ class Measurements:
             out[f"global.{k}"] = any(n in rec for n in src)
         for n in self.leads:
             out[f"leads.{n}"] = n in rec
-        for k, src in VOLTAGE_LEADS.items():
-            out[f"voltages.{k}"] = any(n in rec for n in src)
+        for k, vsrc in VOLTAGE_LEADS.items():
+            out[f"voltages.{k}"] = any(n in rec for n in vsrc)
         return out
 
     def to_json(self) -> dict:
@@ -398,7 +398,7 @@ def measure(rec: Recording) -> Measurements:
             _null(reasons, f"global.{k}", "needs two limb leads")
     else:
         values["qrs_axis_deg"] = axis(qrs_on, qrs_off)
-        if p_on is not None:
+        if p_on is not None and p_off is not None:
             values["p_axis_deg"] = axis(p_on, p_off)
         if t_off is not None:
             values["t_axis_deg"] = axis(qrs_off, t_off)
@@ -524,7 +524,7 @@ def summarise_agreement(diffs: list[dict[str, float]], roles: dict[str, str] | N
     """Bland-Altman per measurement over records (``diffs``: flat_differences of each record); per-lead
     measurements also pooled over the reconstructed leads (``roles``) as ``reconstructed.<key>``."""
     keys = sorted({k for d in diffs for k in d})
-    out = {k: bland_altman([d[k] for d in diffs if k in d]) for k in keys}
+    out: dict[str, dict | None] = {k: bland_altman([d[k] for d in diffs if k in d]) for k in keys}
     if roles:
         for lk in LEAD_KEYS:
             pooled = [d[f"leads.{n}.{lk}"] for d in diffs for n, r in roles.items()

@@ -10,17 +10,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .. import pipeline
+from ..batch import PartStore, run_with_store
+from ..discovery import database_guess, discover
 from ..errors import EcgReconError, InputError
 from ..evaluation import default_data_dir, load_split
-from ..io import READ_FORMATS, read_recording
+from ..io import read_recording
 from ..leads import STANDARD_12
 from ..measurements import flat_differences, measure_pair, summarise_agreement
 from ..modelcard import load_zoo
+from ..results_table import evaluation_rows, write_table
+from .batchargs import add_batch_args, model_path, workers_of
 from .reconstruct import add_patient_args
 
 GROUPS = ("reconstructed", "derived", "measured")
@@ -37,10 +43,13 @@ def add_parser(sub) -> None:
     p.add_argument("--subjects", default=None,
                    help="LUDB folders only: 'test' (default when no paths), 'all', or ids like 3,10,11")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--no-measurements", action="store_true", help="skip the clinical measurements (faster)")
+    add_batch_args(p)
     p.set_defaults(func=run)
 
 
-def _files(paths: list[str], subjects: str | None) -> list[Path]:
+def _files(paths: list[str], subjects: str | None) -> tuple[list[Path], tuple[str, ...]]:
+    """Records to evaluate (each WFDB record once) and the notes on what was skipped."""
     if not paths:
         d = default_data_dir()
         if not d.is_dir():
@@ -49,24 +58,14 @@ def _files(paths: list[str], subjects: str | None) -> list[Path]:
                              "folder there, or set ECGRECON_DATA to the folder holding ludb/", d)
         paths = [str(d)]
         subjects = subjects or "test"
-    keep: set[int] | None = None
+    found = discover(paths)
+    out = list(found.records)
     if subjects and subjects != "all":
         keep = set(load_split()["test"]) if subjects == "test" else {int(s) for s in subjects.split(",")}
-    out: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            found = sorted((f for f in p.iterdir() if f.suffix.lower() in READ_FORMATS and f.suffix.lower() != ".dat"),
-                           key=lambda f: (len(f.stem), f.stem))
-            if keep is not None:
-                found = [f for f in found if f.stem.isdigit() and int(f.stem) in keep]
-            out += found
-        elif p.exists():
-            out.append(p)
-        else:
-            raise InputError("file not found", p)
+        out = [f for f in out if f.stem.isdigit() and int(f.stem) in keep]
     if not out:
         raise InputError("no recordings found", ", ".join(paths))
-    return out
+    return out, found.notes
 
 
 def _stats(vals: list[float]) -> dict:
@@ -77,46 +76,71 @@ def _stats(vals: list[float]) -> dict:
     return {"median": float(med), "q1": float(q1), "q3": float(q3), "n": int(v.size)}
 
 
-def evaluate_files(card, zoo, files: list[Path], *, force_patient: bool = False, measure: bool = True) -> dict:
-    per_record: dict[str, dict] = {}
-    agree: list[dict[str, float]] = []
-    skipped: list[str] = []
-    trust_pairs: list[tuple[float, float, bool]] = []
-    for f in files:
-        try:
-            rec = read_recording(f)
-            if card.architecture == "personal":
-                plan = pipeline.plan(rec, patient=card.card_path.parent, force_patient=force_patient, zoo=zoo)
-            else:
-                plan = pipeline.plan(rec, model_id=card.id, zoo=zoo)
-            res = pipeline.run(plan)
-        except EcgReconError as e:
-            skipped.append(str(e))
-            continue
-        if res.metrics is None:
-            skipped.append(f"{f}: no ground truth (needs the 12 standard leads)")
-            continue
-        per_record[str(f)] = {m.lead: (m.role, m.r, m.rmse_uv) for m in res.metrics.leads}
-        if measure:
-            block = measure_pair(res.result, res.truth)
-            if block["difference"] is not None:
-                agree.append(flat_differences(block["difference"]))
-        for m in res.metrics.leads:
-            t = (res.trust or {}).get(m.lead)
-            if t is not None and m.role == "reconstructed":
-                trust_pairs.append((t.expected_r, m.r, t.low_confidence))
-    if not per_record:
-        raise InputError("no record could be evaluated: " + "; ".join(skipped[:3]))
+@dataclass(frozen=True)
+class EvalJob:
+    """One record to evaluate; plain and immutable so it can travel to a Dask worker."""
+
+    path: str
+    model_id: str
+    patient: str | None = None
+    force_patient: bool = False
+    measure: bool = True
+    model_path: str = ""  # ECGRECON_MODEL_PATH the worker should see (extra model folders)
+
+
+def evaluate_record(job: EvalJob, zoo=None) -> dict:
+    """Per-record result (plain dict): per-lead role/R/RMSE/trust and the measurement differences."""
+    from ..batch import worker_zoo
+
+    zoo = zoo or worker_zoo(job.model_path)
+    try:
+        rec = read_recording(job.path)
+        if job.patient:
+            plan = pipeline.plan(rec, patient=job.patient, force_patient=job.force_patient, zoo=zoo)
+        else:
+            plan = pipeline.plan(rec, model_id=job.model_id, zoo=zoo)
+        res = pipeline.run(plan)
+    except EcgReconError as e:
+        return {"record": job.path, "skipped": str(e)}
+    if res.metrics is None:
+        return {"record": job.path, "skipped": f"{job.path}: no ground truth (needs the 12 standard leads)"}
+    leads = []
+    for m in res.metrics.leads:
+        t = (res.trust or {}).get(m.lead)
+        leads.append({"lead": m.lead, "role": m.role, "r": m.r, "rmse_uv": m.rmse_uv,
+                      "expected_r": None if t is None else t.expected_r,
+                      "low_confidence": None if t is None else t.low_confidence})
+    out = {"record": job.path, "database": database_guess(job.path), "model": res.model.id, "leads": leads,
+           "measurements": None, "measurement_differences": None}
+    if job.measure:
+        block = measure_pair(res.result, res.truth)
+        out["measurements"] = {"reconstruction": block["reconstruction"], "truth": block["truth"]}
+        if block["difference"] is not None:
+            out["measurement_differences"] = flat_differences(block["difference"])
+    return out
+
+
+def aggregate(card, results: list[dict]) -> dict:
+    """The summary of per-record results (in record order; independent of how they were computed)."""
+    ok = [r for r in results if "leads" in r]
+    skipped = [r.get("skipped") or r.get("error") for r in results if "leads" not in r]
+    if not ok:
+        raise InputError("no record could be evaluated: " + "; ".join(str(s) for s in skipped[:3]))
+    per_record = {r["record"]: {d["lead"]: d for d in r["leads"]} for r in ok}
     leads = {}
     for n in STANDARD_12:
         rows = [v[n] for v in per_record.values()]
-        leads[n] = {"role": rows[0][0], "r": _stats([r[1] for r in rows]), "rmse_uv": _stats([r[2] for r in rows])}
+        leads[n] = {"role": rows[0]["role"], "r": _stats([d["r"] for d in rows]),
+                    "rmse_uv": _stats([d["rmse_uv"] for d in rows])}
     groups = {}
     for g in GROUPS:
-        pairs = [v[n] for v in per_record.values() for n in STANDARD_12 if v[n][0] == g]
-        groups[g] = {"r": _stats([p[1] for p in pairs]), "rmse_uv": _stats([p[2] for p in pairs])}
+        pairs = [v[n] for v in per_record.values() for n in STANDARD_12 if v[n]["role"] == g]
+        groups[g] = {"r": _stats([d["r"] for d in pairs]), "rmse_uv": _stats([d["rmse_uv"] for d in pairs])}
     allp = [v[n] for v in per_record.values() for n in STANDARD_12]
-    groups["all_12"] = {"r": _stats([p[1] for p in allp]), "rmse_uv": _stats([p[2] for p in allp])}
+    groups["all_12"] = {"r": _stats([d["r"] for d in allp]), "rmse_uv": _stats([d["rmse_uv"] for d in allp])}
+    trust_pairs = [(d["expected_r"], d["r"], d["low_confidence"]) for v in per_record.values() for d in v.values()
+                   if d["expected_r"] is not None and d["role"] == "reconstructed"]
+    agree = [r["measurement_differences"] for r in ok if r.get("measurement_differences")]
     return {"model": card.id, "model_version": card.version, "n_records": len(per_record),
             "skipped": skipped, "summary": groups, "leads": leads, "trust": _trust_ranking(trust_pairs),
             "measurement_agreement": summarise_agreement(agree, {n: v["role"] for n, v in leads.items()})
@@ -124,6 +148,13 @@ def evaluate_files(card, zoo, files: list[Path], *, force_patient: bool = False,
             "measurement_note": "Bland-Altman of reconstruction - truth per measurement over the records "
                                 "(ms, deg, uV): bias, SD, 95 % limits of agreement",
             "note": "pooled over (record, lead) pairs; metrics after the model's preprocessing on both sides"}
+
+
+def evaluate_files(card, zoo, files: list[Path], *, force_patient: bool = False, measure: bool = True) -> dict:
+    """Evaluate ``card`` on ``files`` in this process (training scripts, reports)."""
+    patient = str(card.card_path.parent) if card.architecture == "personal" else None
+    jobs = [EvalJob(str(f), card.id, patient, force_patient, measure) for f in files]
+    return aggregate(card, [evaluate_record(j, zoo) for j in jobs])
 
 
 def _trust_ranking(pairs: list[tuple[float, float, bool]]) -> dict | None:
@@ -173,7 +204,11 @@ def _fmt(s: dict, digits: int = 3) -> str:
 
 def run(args: argparse.Namespace) -> int:
     zoo = load_zoo()
-    files = _files(args.paths, args.subjects)
+    files, notes = _files(args.paths, args.subjects)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.resume and not args.table:
+        raise InputError("--resume needs --table (its .parts folder holds the finished records)")
     if args.all_models:
         from ..comparison import derivable
 
@@ -188,7 +223,18 @@ def run(args: argparse.Namespace) -> int:
                                        STANDARD_12) if (args.inputs or args.model) else None]
         if cards[0] is None:
             raise InputError("give --inputs (and optionally --arch) or --model, or --all-models")
-    results = [evaluate_files(c, zoo, files, force_patient=args.force_patient) for c in cards]
+    store = PartStore(args.table) if args.table else None
+    per_card = []
+    for c in cards:
+        patient = str(c.card_path.parent) if c.architecture == "personal" else None
+        jobs = [EvalJob(str(f), c.id, patient, args.force_patient, not args.no_measurements, model_path())
+                for f in files]
+        per_card.append(run_with_store(evaluate_record, jobs, workers=workers_of(args), scheduler=args.scheduler,
+                                       label=f"evaluate {c.id}", store=store, resume=args.resume))
+    results = [aggregate(c, rs) for c, rs in zip(cards, per_card, strict=True)]
+    if args.table:
+        write_table([row for rs in per_card for r in rs for row in evaluation_rows(r)], args.table)
+        print(f"wrote {args.table}", file=sys.stderr)
     if args.json:
         print(json.dumps(results[0] if len(results) == 1 else results, indent=2))
         return 0

@@ -5,10 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 
-from ..errors import InputError
+from ..batch import PartStore, run_with_store
+from ..discovery import database_guess, discover
+from ..errors import EcgReconError, InputError
 from ..io import read_recording
 from ..measurements import GLOBAL_KEYS, LEAD_KEYS, LONGEST_S, STRIP_S, Measurements, measure, measurement_strip
+from ..results_table import measurement_rows, write_table
+from .batchargs import add_batch_args, workers_of
 
 LABELS = {"heart_rate_bpm": "Heart rate", "rr_ms": "RR", "p_ms": "P duration", "pr_ms": "PR", "qrs_ms": "QRS",
           "qt_ms": "QT", "qtc_bazett_ms": "QTc Bazett", "qtc_fridericia_ms": "QTc Fridericia",
@@ -25,6 +30,7 @@ def add_parser(sub) -> None:
                    help=f"length of the strip, s (default: the whole file up to {LONGEST_S:g} s, else "
                         f"{STRIP_S:g} s)")
     p.add_argument("--fs", type=float, help="sampling rate for CSV files without a time column")
+    add_batch_args(p)
     p.set_defaults(func=run)
 
 
@@ -68,24 +74,59 @@ def report_lines(m: Measurements) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class MeasureJob:
+    path: str
+    start: float | None = None
+    duration: float | None = None
+    fs: float | None = None
+
+
+def measure_record(job: MeasureJob) -> dict:
+    """One file's measurements as JSON (in a worker); input errors come back as {"error": ...}."""
+    try:
+        rec = read_recording(job.path, fs=job.fs)
+        part, note = strip(rec, job.start, job.duration)
+    except EcgReconError as e:
+        return {"error": str(e)}
+    m = measure(part)
+    d = {"file": job.path, "database": database_guess(job.path), **m.to_json()}
+    if note:
+        d["notes"] = [note, *d["notes"]]
+    d["text"] = "\n".join(report_lines(m))
+    return d
+
+
 def run(args: argparse.Namespace) -> int:
-    results = []
-    for f in args.file:
-        rec = read_recording(f, fs=args.fs)
-        part, note = strip(rec, args.start, args.duration)
-        m = measure(part)
-        d = {"file": str(f), **m.to_json()}
-        if note:
-            d["notes"] = [note, *d["notes"]]
-        results.append((d, m, note))
+    found = discover(args.file)
+    for note in found.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.resume and not args.table:
+        raise InputError("--resume needs --table (its .parts folder holds the finished records)")
+    jobs = [MeasureJob(str(f), args.start, args.duration, args.fs) for f in found.records]
+    if len(jobs) == 1:  # one file: its errors are the command's
+        res = [measure_record(jobs[0])]
+        if "error" in res[0]:
+            raise InputError(res[0]["error"])
+    else:
+        res = run_with_store(measure_record, jobs, workers=workers_of(args), scheduler=args.scheduler,
+                             label="measure", store=PartStore(args.table) if args.table else None,
+                             resume=args.resume)
+    failed = [r["error"] for r in res if "error" in r]
+    ok = [r for r in res if "error" not in r]
+    if args.table:
+        write_table([row for r in ok for row in measurement_rows(r)], args.table)
+        print(f"wrote {args.table}", file=sys.stderr)
     if args.json:
-        out = [d for d, _, _ in results]
-        print(json.dumps(out[0] if len(out) == 1 else out, indent=2, ensure_ascii=False))
-        return 0
-    for d, m, note in results:
-        print(d["file"] + (f"  ({note})" if note else ""))
-        for line in report_lines(m):
-            print(line)
-    if any(r[1].fiducials is None for r in results):
+        out = [{k: v for k, v in r.items() if k != "text"} for r in ok]
+        print(json.dumps(out[0] if len(out) == 1 and len(jobs) == 1 else out, indent=2, ensure_ascii=False))
+    else:
+        for r in ok:
+            note = next((n for n in r["notes"] if n.startswith("measured on")), None)
+            print(r["file"] + (f"  ({note})" if note else ""))
+            print(r["text"])
+    for e in failed:
+        print(f"ecgrecon: error: {e}", file=sys.stderr)
+    if any(r["fiducials_ms_from_r"] is None for r in ok):
         print("ecgrecon: some recordings could not be measured (reasons above)", file=sys.stderr)
-    return 0
+    return 2 if failed else 0

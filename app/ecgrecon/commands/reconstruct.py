@@ -5,15 +5,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import pipeline
+from ..batch import run_with_store
+from ..discovery import discover
 from ..errors import EcgReconError, InputError
 from ..io import read_recording, write_recording
 from ..io.common import atomic_write
 from ..measurements import measure_pair
 from ..modelcard import load_zoo
 from ..pipeline import parse_inputs  # noqa: F401  (re-exported for callers of this command module)
+from .batchargs import add_batch_args, model_path, workers_of
 
 
 def add_parser(sub) -> None:
@@ -33,6 +37,7 @@ def add_parser(sub) -> None:
     p.add_argument("--threads", type=int, default=1, help="onnxruntime threads (default 1)")
     p.add_argument("--fs", type=float, help="sampling rate for CSV input without a time column")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    add_batch_args(p, table=False)
     p.set_defaults(func=run)
 
 
@@ -89,23 +94,83 @@ def sidecar_path(out: Path) -> Path:
     return out.with_name(out.stem + ".metrics.json")
 
 
+@dataclass(frozen=True)
+class ReconJob:
+    """One input -> one output, with the command's options; plain so it can travel to a Dask worker."""
+
+    path: str
+    output: str
+    options: tuple  # sorted (name, value) pairs of the command's options
+    model_path: str = ""
+
+
+def output_complete(out: Path) -> bool:
+    """An earlier run finished this output: outputs are written atomically and the sidecar last."""
+    sc = sidecar_path(out)
+    if not (out.exists() and sc.exists()) or (out.suffix.lower() == ".hea" and not out.with_suffix(".dat").exists()):
+        return False
+    try:
+        return json.loads(sc.read_text()).get("output_file") == str(out)
+    except (OSError, ValueError):
+        return False
+
+
+def reconstruct_record(job: ReconJob) -> dict:
+    """Run one input in a worker; what it would have printed comes back as text."""
+    import contextlib
+    import io
+
+    from ..batch import worker_zoo
+
+    worker_zoo(job.model_path)
+    args = argparse.Namespace(**dict(job.options))
+    buf = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buf):
+            run_one(args, job.path, Path(job.output))
+    except EcgReconError as e:
+        return {"error": str(e), "text": buf.getvalue()}
+    return {"output": job.output, "text": buf.getvalue()}
+
+
 def run(args: argparse.Namespace) -> int:
     out = Path(args.output)
-    if len(args.input) == 1 and not out.is_dir():
+    if len(args.input) == 1 and not out.is_dir() and not Path(args.input[0]).is_dir():
         return run_one(args, args.input[0], out)
-    # many inputs: OUT is a folder, one <record>.hea each; a failure is reported and the rest go on
+    # many inputs (or a folder): OUT is a folder, one <record>.hea each; a failure is reported and the rest go on
     if not out.is_dir():
-        raise InputError("with several inputs, -o must be an existing folder", out)
+        raise InputError("with several inputs or a folder, -o must be an existing folder", out)
+    found = discover(args.input)
+    for note in found.notes:
+        print(f"note: {note}", file=sys.stderr)
+    opts = tuple(sorted((k, v) for k, v in vars(args).items() if k not in ("func", "input", "output")))
+    jobs, skipped = [], 0
+    for src in found.records:
+        target = out / (src.stem + ".hea")
+        if args.resume and output_complete(target):
+            skipped += 1
+            continue
+        job_opts = opts
+        if args.resume and target.exists():  # an earlier run's unfinished output: redo it (inputs stay guarded)
+            job_opts = tuple((k, True if k == "force" else v) for k, v in opts)
+        jobs.append(ReconJob(str(src), str(target), job_opts, model_path()))
+    if skipped:
+        print(f"resuming: {skipped} of {len(found.records)} outputs already complete", file=sys.stderr)
     failed = 0
-    for src in args.input:
-        target = out / (Path(src).stem + ".hea")
-        try:
-            run_one(args, src, target)
-        except EcgReconError as e:
+
+    def show(_i, _job, res) -> None:
+        nonlocal failed
+        if res.get("text"):
+            print(res["text"], end="", flush=True)
+        if "error" in res:
             failed += 1
-            print(f"ecgrecon: error: {e}", file=sys.stderr)
-    n = len(args.input)
-    print(f"{n - failed} of {n} recordings reconstructed into {out}" + (f"; {failed} failed" if failed else ""))
+            print(f"ecgrecon: error: {res['error']}", file=sys.stderr)
+
+    run_with_store(reconstruct_record, jobs, workers=workers_of(args), scheduler=args.scheduler,
+                   label="reconstruct", on_result=show)
+    n = len(found.records)
+    print(f"{n - failed} of {n} recordings reconstructed into {out}" + (f"; {failed} failed" if failed else "")
+          + (f" ({skipped} already complete)" if skipped else ""))
     return 2 if failed else 0
 
 

@@ -278,6 +278,7 @@ class MainWindow(QMainWindow):
         self.measure_label.setObjectName("measureLine")
         self.measure_label.setStyleSheet("QLabel#measureLine { font-size: 12pt; padding: 1px; }")
         self.measure_label.setTextFormat(Qt.TextFormat.RichText)
+        self.measure_label.setWordWrap(True)  # a long line must not set the window's minimum width
         v.addWidget(self.measure_label)
 
         split = QSplitter(Qt.Orientation.Horizontal)

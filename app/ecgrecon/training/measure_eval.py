@@ -132,11 +132,46 @@ def heart_rate_rows() -> list[dict]:
     return rows
 
 
+AGREEMENT_KEYS = ("global.heart_rate_bpm", "global.pr_ms", "global.qrs_ms", "global.qt_ms", "global.qtc_bazett_ms",
+                  "global.qrs_axis_deg", "global.t_axis_deg", "reconstructed.st_j_uv", "reconstructed.st_j60_uv",
+                  "reconstructed.r_uv", "voltages.sokolow_lyon_uv")
+
+
+def agreement_by_configuration(models_dir: Path | None = None) -> dict:
+    """Bland-Altman of reconstruction - truth per measurement, default model of every 12-lead configuration,
+    over the test portions of the six databases (subjects no model was trained on)."""
+    from ..commands.evaluate import evaluate_files
+    from ..evaluation import zoo_from_dir
+    from ..modelcard import load_zoo
+    from .databases import load_db_split, record_path
+
+    zoo = zoo_from_dir(models_dir) if models_dir else load_zoo()
+    split = load_db_split()["databases"]
+    files = [record_path(r) for db in split.values() for r in db["test"]]
+    out = {}
+    for cfg in sorted({c.configuration for c in zoo.cards if c.architecture == "ensemble"}):
+        card = next(c for c in zoo.cards if c.configuration == cfg and c.architecture == "ensemble")
+        res = evaluate_files(card, zoo, files)
+        out[cfg] = {"model": card.id, "n_records": res["n_records"],
+                    "agreement": {k: res["measurement_agreement"].get(k) for k in AGREEMENT_KEYS}}
+        print(cfg, {k: (v or {}).get("bias") for k, v in out[cfg]["agreement"].items()}, flush=True)
+    return {"note": "default (ensemble) model of each configuration on the test portions of LUDB, CPSC, "
+                    "CPSC-Extra, Georgia, PTB-XL and PTB: subjects no model was trained on (PTB: a database none "
+                    "was trained on); reconstruction - truth, Bland-Altman bias and 95 % limits of agreement",
+            "configurations": out}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m ecgrecon.training.measure_eval")
     ap.add_argument("--out", type=Path, default=REPO / "models" / "measurement_eval.json")
     ap.add_argument("--skip-hr", action="store_true")
+    ap.add_argument("--agreement", action="store_true", help="only the per-configuration reconstruction agreement "
+                    "(-> models/measurement_agreement.json)")
     a = ap.parse_args(argv)
+    if a.agreement:
+        res = agreement_by_configuration()
+        (REPO / "models" / "measurement_agreement.json").write_text(json.dumps(res, indent=1) + "\n")
+        return 0
     from .databases import load_db_split
 
     split = load_db_split()["databases"]["LUDB"]

@@ -70,6 +70,7 @@ def build_report(models_dir: Path, data_dir: Path | None = None, log=print) -> s
 
         L.append("## Patient calibration (python -m ecgrecon.training.calib_eval)\n")
         L += calibration_table(json.loads(cal.read_text()))
+    L += measurement_sections(models_dir)
     L.append("---\n")
     L.append("*The sections below are **LUDB-only** figures: the 40 LUDB test subjects, a database the models "
              "were trained on (its development portion). They are not what to expect at another hospital; the "
@@ -182,6 +183,25 @@ def build_report(models_dir: Path, data_dir: Path | None = None, log=print) -> s
              "networks together; ensembles cost the sum of their members). Evaluation of this report took "
              f"{time.time() - t0:.0f} s wall.\n")
     return "\n".join(L) + "\n"
+
+
+def measurement_sections(models_dir: Path) -> list[str]:
+    """Clinical measurements: validation (measurement_eval.json) and agreement per configuration
+    (measurement_agreement.json), both from ``python -m ecgrecon.training.measure_eval``."""
+    import json
+
+    from .report_measurements import agreement_table, validation_table
+
+    L: list[str] = []
+    ag, ev = models_dir / "measurement_agreement.json", models_dir / "measurement_eval.json"
+    if ag.exists():
+        L.append("## Clinical measurements on reconstruction vs truth (python -m ecgrecon.training.measure_eval "
+                 "--agreement)\n")
+        L += agreement_table(json.loads(ag.read_text()))
+    if ev.exists():
+        L.append("## The measurements themselves against cardiologists (python -m ecgrecon.training.measure_eval)\n")
+        L += validation_table(json.loads(ev.read_text()))
+    return L
 
 
 def main(argv=None) -> int:
