@@ -21,6 +21,7 @@ def main() -> int:
         ["bench_print.py"],
         ["bench_viewer.py"],
         ["bench_calibration.py"],
+        ["bench_batch.py"],
     ]
     failed = 0
     for args in runs:

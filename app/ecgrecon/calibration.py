@@ -33,6 +33,7 @@ from .errors import InputError, ModelError
 from .leads import STANDARD_12
 from .metrics import pearson_r, rmse_uv
 from .modelcard import ModelCard, ModelZoo, load_card
+from .onnxmeta import bind_leads
 from .recording import Recording
 
 LAGS_MS = (-40.0, -20.0, -10.0, -4.0, 0.0, 4.0, 10.0, 20.0, 40.0)
@@ -250,6 +251,7 @@ def calibrate(rec: Recording, base: ModelCard, zoo: ModelZoo, pack_dir: Path, *,
     try:
         onnx_path = tmp / PACK_ONNX
         export_onnx(onnx_path, res["weights"], res["lags"], len(base.input_leads), len(base.output_leads))
+        bind_leads(onnx_path, card["input_leads"], card["output_leads"])
         card["onnx"]["sha256"] = hashlib.sha256(onnx_path.read_bytes()).hexdigest()
         (tmp / PACK_CARD).write_text(json.dumps(card, indent=1) + "\n")
         load_card(tmp / PACK_CARD)  # the same validation any model gets

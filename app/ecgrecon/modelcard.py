@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -93,13 +94,63 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _schema(raw: dict, p: Path) -> None:
+    """Types and ranges of every field the engine uses: a card is a file anyone can edit."""
+    def bad(why: str) -> ModelError:
+        return ModelError(f"{p}: {why}")
+
+    for k in ("id", "version", "configuration"):
+        if not isinstance(raw[k], str) or not raw[k].strip():
+            raise bad(f"'{k}' must be a non-empty string")
+    for k in ("input_leads", "output_leads"):
+        v = raw[k]
+        if not isinstance(v, list) or not v or not all(isinstance(x, str) and x.strip() for x in v):
+            raise bad(f"'{k}' must be a list of lead names")
+        if len(set(v)) != len(v):
+            raise bad(f"'{k}' names a lead twice")
+    if not set(raw["output_leads"]) <= set(STANDARD_12):
+        raise bad(f"output leads must be standard leads, got {raw['output_leads']}")
+    if set(raw["output_leads"]) & set(raw["input_leads"]):
+        raise bad("a lead cannot be both an input and an output")
+    num = (int, float)
+    if isinstance(raw["fs"], bool) or not isinstance(raw["fs"], num) or not 1 <= raw["fs"] <= 100_000:
+        raise bad(f"'fs' must be a sampling rate in Hz, got {raw['fs']!r}")
+    for k, lo in (("receptive_field_samples", 0), ("window_samples", 1), ("overlap_samples", 0),
+                  ("length_multiple", 1)):
+        if isinstance(raw[k], bool) or not isinstance(raw[k], int) or raw[k] < lo:
+            raise bad(f"'{k}' must be an integer >= {lo}, got {raw[k]!r}")
+    if raw["window_samples"] < raw["length_multiple"] or 2 * raw["overlap_samples"] >= raw["window_samples"]:
+        raise bad(f"window {raw['window_samples']} / overlap {raw['overlap_samples']} / length multiple "
+                  f"{raw['length_multiple']} are inconsistent (overlap must be under half the window)")
+    pre = raw["preprocessing"]
+    if pre is not None and (not isinstance(pre, dict) or not all(
+            v is None or (isinstance(v, num) and not isinstance(v, bool) and v > 0) for v in pre.values())):
+        raise bad("'preprocessing' must map filter names to positive numbers or null")
+    if raw["architecture"] == "ensemble":
+        m = raw.get("members")
+        if not isinstance(m, list) or not m or not all(isinstance(x, str) for x in m):
+            raise bad("an ensemble needs 'members', a list of model ids")
+        return
+    onnx = raw["onnx"]
+    if not isinstance(onnx, dict) or not isinstance(onnx.get("file"), str) or not onnx["file"].strip():
+        raise bad("model card names no ONNX file")
+    f = Path(onnx["file"])
+    if f.is_absolute() or ".." in f.parts or len(f.parts) != 1:
+        raise bad(f"ONNX file {onnx['file']!r} must be a file name in the card's own folder")
+    sha = onnx.get("sha256")
+    if not isinstance(sha, str) or len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha.lower()):
+        raise bad("'onnx.sha256' (the ONNX file's SHA-256) is required")
+
+
 def load_card(card_path: str | Path, *, verify: bool = True) -> ModelCard:
     """Read and validate one card (and its ONNX file when ``verify``)."""
     p = Path(card_path)
     try:
         raw = json.loads(p.read_text())
     except (OSError, ValueError) as e:
-        raise ModelError(f"{p}: unreadable model card ({e})") from None
+        raise ModelError(f"{p}: unreadable model card ({' '.join(str(e).split())[:100]})") from None
+    if not isinstance(raw, dict):
+        raise ModelError(f"{p}: a model card is a JSON object")
     missing = [k for k in REQUIRED_KEYS if k not in raw]
     if missing:
         raise ModelError(f"{p}: model card lacks {', '.join(missing)}")
@@ -107,12 +158,11 @@ def load_card(card_path: str | Path, *, verify: bool = True) -> ModelCard:
     arch = raw["architecture"]
     if arch not in ARCH_LABEL:
         raise ModelError(f"{p}: unknown architecture {arch!r}")
+    _schema(raw, p)
     if len(raw["input_leads"]) != 3:
         raise ModelError(f"{p}: a model takes exactly three input leads, card names {raw['input_leads']}")
     onnx_file = None
     if arch != "ensemble":
-        if not onnx or "file" not in onnx:
-            raise ModelError(f"{p}: model card names no ONNX file")
         onnx_file = p.parent / onnx["file"]
     card = ModelCard(
         id=str(raw["id"]), version=str(raw["version"]), configuration=str(raw["configuration"]),
@@ -149,15 +199,28 @@ def verify_onnx(card: ModelCard) -> None:
     assert f is not None
     if not f.exists():
         raise ModelError(f"model {card.id}: ONNX file {f.name} is missing")
-    if card.onnx_sha256 and _sha256(f) != card.onnx_sha256:
+    if not f.is_file():
+        raise ModelError(f"model {card.id}: ONNX file {f.name} is not a regular file")
+    if f.resolve().parent != card.card_path.resolve().parent:  # a symlink out of the folder
+        raise ModelError(f"model {card.id}: ONNX file {f.name} lies outside the card's folder")
+    if _sha256(f) != card.onnx_sha256:
         raise ModelError(f"model {card.id}: {f.name} does not match the SHA-256 in its card (file changed or corrupt)")
     import onnxruntime as ort
 
+    so = ort.SessionOptions()
+    so.log_severity_level = 3  # the checks below say what is wrong, in one line; no onnxruntime chatter
     try:
-        sess = ort.InferenceSession(str(f), providers=["CPUExecutionProvider"])
+        sess = ort.InferenceSession(str(f), so, providers=["CPUExecutionProvider"])
     except Exception as e:
         raise ModelError(f"model {card.id}: onnxruntime cannot load {f.name} ({' '.join(str(e).split())[:120]})") \
             from None
+    from .onnxmeta import bound_leads
+
+    bound = bound_leads(sess)
+    if bound is not None and bound != (card.input_leads, card.output_leads):
+        raise ModelError(f"model {card.id}: the card's leads ({','.join(card.input_leads)} -> "
+                         f"{','.join(card.output_leads)}) are not the ones {f.name} was made for "
+                         f"({','.join(bound[0])} -> {','.join(bound[1])})")
     ins, outs = sess.get_inputs(), sess.get_outputs()
     if len(ins) != 1 or ins[0].name != card.input_name:
         raise ModelError(f"model {card.id}: input tensor is {[i.name for i in ins]}, card says {card.input_name!r}")
@@ -169,6 +232,16 @@ def verify_onnx(card: ModelCard) -> None:
     if len(shape) != 3 or (isinstance(shape[1], int) and shape[1] != n_in):
         raise ModelError(f"model {card.id}: input shape {shape} does not take {n_in} channels")
     oshape = outs[0].shape
+    if len(oshape) == 3 and not isinstance(oshape[1], int):  # symbolic width: run it once to see
+        import numpy as np
+
+        x = np.zeros((1, n_in, max(card.length_multiple, min(card.window_samples, 1024))), np.float32)
+        x = x[:, :, : x.shape[2] // card.length_multiple * card.length_multiple]
+        try:
+            oshape = list(sess.run(None, {card.input_name: x})[0].shape)
+        except Exception as e:  # noqa: BLE001 - a model that cannot run is refused like one that cannot load
+            raise ModelError(f"model {card.id}: {f.name} fails on a test input ({' '.join(str(e).split())[:100]})") \
+                from None
     if len(oshape) != 3 or (isinstance(oshape[1], int) and oshape[1] != len(card.output_leads)):
         raise ModelError(f"model {card.id}: output shape {oshape} does not give {len(card.output_leads)} leads "
                          f"({', '.join(card.output_leads)})")
@@ -185,22 +258,38 @@ class ModelZoo:
     def discover(cls, extra_dirs: list[Path] | tuple[Path, ...] = (), *, verify: bool = True) -> ModelZoo:
         # models/bspm: body-surface-map configurations (ecgrecon.training.bspm_zoo), kept apart from the
         # 12-lead zoo and its report
-        dirs = [models_dir(), models_dir() / "bspm", *user_model_dirs(), *map(Path, extra_dirs)]
+        bundled = [models_dir(), models_dir() / "bspm"]
+        dirs = [*bundled, *user_model_dirs(), *map(Path, extra_dirs)]
         cards, problems = [], []
+        seen: dict[str, Path] = {}
+        overrides = {x.strip() for x in os.environ.get("ECGRECON_MODEL_OVERRIDE", "").split(",") if x.strip()}
         for d in dirs:
             if not d.is_dir():
                 continue
             for cp in sorted(d.glob("*.json")):
                 try:
                     raw = json.loads(cp.read_text())
-                except (OSError, ValueError):
+                except (OSError, ValueError) as e:
+                    if cp.with_suffix(".onnx").exists():  # a card beside its model that does not parse
+                        problems.append(f"{cp}: unreadable model card ({' '.join(str(e).split())[:80]})")
                     continue
                 if not isinstance(raw, dict) or "architecture" not in raw:
                     continue  # not a card (e.g. a report's data file)
                 try:
-                    cards.append(load_card(cp, verify=verify))
+                    card = load_card(cp, verify=verify)
                 except ModelError as e:
                     problems.append(str(e))
+                    continue
+                if card.id in seen:
+                    first = seen[card.id]
+                    if card.id not in overrides:
+                        problems.append(f"{cp}: model id {card.id!r} is already taken by {first}; rename the id, or "
+                                        f"set ECGRECON_MODEL_OVERRIDE={card.id} to use this one instead")
+                        continue
+                    problems.append(f"{cp}: overrides {card.id!r} from {first} (ECGRECON_MODEL_OVERRIDE)")
+                    cards = [c for c in cards if c.id != card.id]
+                seen[card.id] = cp
+                cards.append(card)
         zoo = cls(cards, problems)
         for c in list(zoo._cards.values()):  # an ensemble needs all its members
             if c.architecture == "ensemble":

@@ -112,15 +112,20 @@ def plan(recording: Recording, *, inputs: tuple[str, ...] | None = None, arch: s
 
 
 def guard_output(out: str | Path, inputs: list[str | Path] | tuple[str | Path, ...], force: bool,
-                 companions: tuple[str, ...] = ()) -> None:
-    """The one overwrite guard: never write over an input (or its signal files); an existing output only
-    with ``force``. ``companions`` are suffixes written beside ``out`` (".dat" for WFDB)."""
+                 companions: tuple[str, ...] = (), extra: tuple[str | Path, ...] = ()) -> None:
+    """The one overwrite guard: never write over an input, its signal files (also those its header names under
+    another name) or its sidecar; an existing output only with ``force``. ``companions`` are suffixes written
+    beside ``out`` (".dat" for WFDB); ``extra`` other files written with it (the metrics sidecar)."""
+    from .io import _wfdb_signal_files
+
     out = Path(out)
-    targets = [out, *(out.with_suffix(s) for s in companions)]
+    targets = [out, *(out.with_suffix(s) for s in companions), *map(Path, extra)]
     protected = set()
     for p in inputs:
         p = Path(p)
         protected |= {p.resolve(), p.with_suffix(".dat").resolve(), p.with_suffix(".mat").resolve()}
+        protected |= {f.resolve() for f in _wfdb_signal_files(p.with_suffix(".hea"))}
+        protected.add(p.with_name(p.stem + ".metrics.json").resolve())
     for t in targets:
         if t.resolve() in protected:
             raise InputError("refusing to write over the input file; choose another output name", t)

@@ -66,7 +66,7 @@ def _run_streaming(args, plan, out: Path, progress, show) -> int:
     if out.suffix.lower() != ".hea":
         raise InputError(f"recording is {rec.duration / 3600:.1f} h long; write it as WFDB (.hea), "
                          "which is streamed to disk", out)
-    pipeline.guard_output(out, [args.input], args.force, companions=(".dat",))
+    pipeline.guard_output(out, [args.input], args.force, companions=(".dat",), extra=(sidecar_path(out),))
     if card.architecture == "ensemble" and rec.duration > 3600:
         print(f"note: {card.id} averages {len(card.members)} networks; --arch conv is faster on long "
               "recordings (README 'Speed')", file=sys.stderr)
@@ -187,7 +187,8 @@ def run_one(args: argparse.Namespace, src: str, out: Path) -> int:
 
     if plan.streamed:
         return _run_streaming(args, plan, out, progress, show)
-    pipeline.guard_output(out, [args.input], args.force, companions=(".dat",) if out.suffix == ".hea" else ())
+    pipeline.guard_output(out, [args.input], args.force, companions=(".dat",) if out.suffix == ".hea" else (),
+                          extra=(sidecar_path(out),))
     res = pipeline.run(plan, progress=progress)
     if show:
         print(file=sys.stderr)

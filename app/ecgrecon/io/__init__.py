@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import EcgReconError, InputError
 from ..recording import Recording
 from .common import MAX_BYTES, check_readable
 from .csv_io import read_csv, write_csv
@@ -27,6 +27,35 @@ __all__ = ["read_recording", "write_recording", "READ_FORMATS", "WRITE_FORMATS",
 
 def read_recording(path: str | Path, *, fs: float | None = None, units: str | None = None,
                    trust_header_gains: bool = False, layout=None) -> Recording:
+    """Read any supported file (see :func:`_read`); whatever a third-party parser raises becomes one
+    InputError naming the file, and a recording whose values overflowed to infinity is refused."""
+    import warnings
+
+    import numpy as np
+
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")  # numpy/scipy warnings would reach stderr: the outcome is checked
+            rec = _read(path, fs=fs, units=units, trust_header_gains=trust_header_gains, layout=layout)
+    except EcgReconError:
+        raise
+    except MemoryError:
+        raise InputError("not enough memory to read this file", path) from None
+    except Exception as e:  # noqa: BLE001 - a parser failing on a hostile file is a bad input, not a crash
+        parser = type(e).__module__.split(".")[0] or "reader"
+        msg = " ".join(str(e).split())[:120] or type(e).__name__
+        raise InputError(f"cannot read: {parser} failed ({type(e).__name__}: {msg})", path) from None
+    if np.isinf(rec.signals).any():
+        raise InputError("values overflow (infinite after conversion to mV): check the gains and units", path)
+    if rec.electrodes is not None and np.isinf(rec.electrodes.potentials).any():
+        raise InputError("electrode values overflow (infinite after conversion to mV)", path)
+    if any(not n.strip() for n in rec.leads):
+        raise InputError("a channel has an empty label", path)
+    return rec
+
+
+def _read(path: str | Path, *, fs: float | None = None, units: str | None = None,
+          trust_header_gains: bool = False, layout=None) -> Recording:
     """Read any supported file. ``fs``/``units`` are needed only for CSV without them.
 
     Body surface maps (see :mod:`ecgrecon.io.bspm_io`): a ``.mat`` with ``potvals``, or WFDB/CSV whose

@@ -65,6 +65,9 @@ def check_size(n_leads: int, n_samples: int, path: str | Path) -> None:
             "split or crop it first", path)
 
 
+MIN_FS = 1.0  # below one sample a second there is no ECG to read (a gain or header fault)
+
+
 def check_fs(fs: float | None, path: str | Path) -> float:
     try:
         f = float(fs)  # type: ignore[arg-type]
@@ -72,8 +75,8 @@ def check_fs(fs: float | None, path: str | Path) -> float:
         raise InputError(f"sampling rate {fs!r} is not a number", path) from None
     if not np.isfinite(f) or f <= 0:
         raise InputError(f"sampling rate must be positive, got {fs}", path)
-    if f > 100_000:
-        raise InputError(f"sampling rate {f:g} Hz is implausible for an ECG", path)
+    if f > 100_000 or f < MIN_FS:
+        raise InputError(f"sampling rate {f:g} Hz is implausible for an ECG (expected {MIN_FS:g}-100000 Hz)", path)
     return f
 
 

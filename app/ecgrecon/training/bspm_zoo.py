@@ -119,6 +119,9 @@ def build_one(config: str, arch: str, recs: list[np.ndarray], out_dir: Path, *, 
         "bspm_layout": LAYOUT, "forward_model": MODEL_NAME,
         **(training_extra or {}),
     }
+    from ..onnxmeta import bind_leads
+
+    bind_leads(onnx_path, list(ins), list(OUT_LEADS))
     card = {
         "schema": 1, "id": model_id, "version": Z.VERSION, "configuration": config, "architecture": arch,
         "architecture_detail": detail, "n_parameters": n_parameters(model),

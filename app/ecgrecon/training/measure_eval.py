@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..discovery import database_guess
 from ..io import read_recording
 from ..measurements import measure
 from .data import REPO
@@ -122,13 +123,18 @@ def heart_rate_rows() -> list[dict]:
             rows.append({"record": hea.stem, "error": str(e)})
             continue
         m = measure(rec)
-        sig = rec.lead("II") if rec.has("II") else rec.signals[0]
-        xq = wp.XQRS(sig=sig.astype(float), fs=rec.fs)
-        xq.detect(verbose=False)
-        pk = np.asarray(xq.qrs_inds)
-        hr_x = 60.0 / float(np.median(np.diff(pk))) * rec.fs if pk.size > 2 else None
-        rows.append({"record": hea.stem, "database": hea.parent.name, "ours": m.values["heart_rate_bpm"],
-                     "xqrs": None if hr_x is None else round(hr_x, 1)})
+        hr_x, used = None, None
+        for lead in ("II", "V5", "I", "V2"):  # XQRS finds nothing on some leads: the next one, said in the row
+            if not rec.has(lead):
+                continue
+            xq = wp.XQRS(sig=rec.lead(lead).astype(float), fs=rec.fs)
+            xq.detect(verbose=False)
+            pk = np.asarray(xq.qrs_inds)
+            if pk.size > 2:
+                hr_x, used = 60.0 / float(np.median(np.diff(pk))) * rec.fs, lead
+                break
+        rows.append({"record": hea.stem, "database": database_guess(hea), "ours": m.values["heart_rate_bpm"],
+                     "xqrs": None if hr_x is None else round(hr_x, 1), "xqrs_lead": used})
     return rows
 
 

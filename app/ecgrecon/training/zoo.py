@@ -150,6 +150,9 @@ def build_one(config: str, arch: str, train_records: list[np.ndarray], out_dir: 
                    + (f" --seed {seed}" if seed != SEED else ""),
         **(training_extra or {}),
     }
+    from ..onnxmeta import bind_leads
+
+    bind_leads(onnx_path, input_leads(config), output_leads(config))  # before the hash goes into the card
     card = _card(mid, config, arch, model, onnx_path, training, rf=rf, mult=max(mult, 1), detail=detail)
     return model, onnx_path, _write_card(card, out_dir)
 
