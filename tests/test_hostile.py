@@ -7,11 +7,10 @@ import zipfile
 import numpy as np
 import pytest
 
+from conftest import SAMPLES
 from ecgrecon import cli, pipeline
 from ecgrecon.errors import InputError
 from ecgrecon.io import read_recording, write_recording
-
-from conftest import SAMPLES
 
 
 def _main(capsys, *args) -> tuple[int, str]:

@@ -163,6 +163,7 @@ def load_card(card_path: str | Path, *, verify: bool = True) -> ModelCard:
         raise ModelError(f"{p}: a model takes exactly three input leads, card names {raw['input_leads']}")
     onnx_file = None
     if arch != "ensemble":
+        assert onnx is not None  # _schema checked it
         onnx_file = p.parent / onnx["file"]
     card = ModelCard(
         id=str(raw["id"]), version=str(raw["version"]), configuration=str(raw["configuration"]),
@@ -260,7 +261,8 @@ class ModelZoo:
         # 12-lead zoo and its report
         bundled = [models_dir(), models_dir() / "bspm"]
         dirs = [*bundled, *user_model_dirs(), *map(Path, extra_dirs)]
-        cards, problems = [], []
+        cards: list[ModelCard] = []
+        problems: list[str] = []
         seen: dict[str, Path] = {}
         overrides = {x.strip() for x in os.environ.get("ECGRECON_MODEL_OVERRIDE", "").split(",") if x.strip()}
         for d in dirs:
