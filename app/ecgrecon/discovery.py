@@ -13,7 +13,8 @@ from pathlib import Path
 
 from .errors import InputError
 
-RECORD_SUFFIXES = (".hea", ".edf", ".csv", ".npz", ".mat", ".dat")
+RECORD_SUFFIXES = (".hea", ".edf", ".csv", ".npz", ".mat", ".dat", ".dcm", ".dicom", ".xml", ".scp", ".ecg", ".mwf",
+                   ".mfer", ".mfr")
 _SKIP_DIRS = {".git", "__pycache__", ".ecgrecon-cache"}
 
 

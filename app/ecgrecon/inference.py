@@ -24,7 +24,7 @@ from .errors import Cancelled, InputError, ModelError
 from .leads import STANDARD_12, complete_limb_leads, exact_combinations, exact_consequences
 from .metrics import RecordMetrics, compare
 from .modelcard import ModelCard, ModelZoo, load_zoo
-from .recording import Recording, Role
+from .recording import Provenance, Recording, Role
 
 STREAM_LIMIT_H = 2.9  # pipeline.STREAM_BYTES for 12 float32 leads at 500 Hz
 FILTER_MARGIN_S = 10.0  # 0.5 Hz Butterworth transients decay below 1e-9 within this
@@ -286,19 +286,19 @@ def lead_signals(card: ModelCard, inputs: dict[str, np.ndarray], out_leads: tupl
     return full, roles
 
 
+def card_provenance(card: ModelCard, source: str = "") -> Provenance:
+    """What every output of ``card`` says about how it was made."""
+    return Provenance(model_id=card.id, model_version=card.version, architecture=card.architecture,
+                      measured_leads=tuple(card.input_leads), preprocessing=preprocessing_spec(card).describe(),
+                      patient_calibration=calibration_words(card), software=f"ecgrecon {__version__}",
+                      source=source)
+
+
 def assemble_12(rec: Recording, card: ModelCard, out_leads: tuple[str, ...], net: np.ndarray) -> Recording:
     """The 12-lead result Recording: signals and roles from :func:`lead_signals`, provenance in the metadata."""
     full, roles = lead_signals(card, {n: rec.lead(n) for n in card.input_leads}, out_leads, net)
     signals = np.stack([np.asarray(full[n], np.float32) for n in STANDARD_12])
-    prov = {
-        "model": card.id, "model_version": card.version, "architecture": card.architecture,
-        "measured_leads": ",".join(card.input_leads), "software": f"ecgrecon {__version__}",
-        "source": rec.meta.source, "preprocessing": preprocessing_spec(card).describe(),
-    }
-    calib = calibration_words(card)
-    if calib:
-        prov["patient_calibration"] = calib
-    meta = replace(rec.meta, provenance={**rec.meta.provenance, **prov},
+    meta = replace(rec.meta, reconstruction=card_provenance(card, rec.meta.source),
                    comments=rec.meta.comments + (model_sentence(card),))
     return Recording(signals, rec.fs, STANDARD_12, tuple(roles[n] for n in STANDARD_12), meta=meta)
 

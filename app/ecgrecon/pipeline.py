@@ -170,7 +170,9 @@ class WfdbStreamSink:
         self.out = Path(out)
 
     def consume(self, plan: Plan, progress=None, cancel=None):
-        from .inference import model_sentence, reconstruct_stream, stream_roles
+        import numpy as np
+
+        from .inference import card_provenance, model_sentence, reconstruct_stream, stream_roles
         from .io.wfdb_io import WfdbStreamWriter
         from .leads import STANDARD_12
 
@@ -179,9 +181,13 @@ class WfdbStreamSink:
             raise InputError(f"recording is {plan.recording.duration / 3600:.1f} h long; write it as WFDB (.hea), "
                              "which is streamed to disk", self.out)
         roles = stream_roles(card)
-        comments = [model_sentence(card), f"ecgrecon-model: {card.id}", f"ecgrecon-model_version: {card.version}",
-                    f"ecgrecon-measured_leads: {','.join(card.input_leads)}"]
-        comments += [f"ecgrecon-role {n}: {r.value}" for n, r in zip(STANDARD_12, roles, strict=True)]
+        from .io.provenance import to_lines
+        from .recording import Meta, Recording
+
+        # the same lines an in-memory WFDB output carries (a 1-sample stand-in holds the leads and roles)
+        stand_in = Recording(np.zeros((12, 1), np.float32), plan.recording.fs, STANDARD_12, roles,
+                             meta=Meta(reconstruction=card_provenance(card, plan.recording.meta.source)))
+        comments = [model_sentence(card), *to_lines(stand_in)]
         writer = WfdbStreamWriter(self.out, STANDARD_12, plan.recording.fs, comments)
         try:
             for _, block in reconstruct_stream(plan.recording, card, zoo=plan.zoo, threads=plan.threads,

@@ -42,6 +42,37 @@ class Electrodes:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """How a reconstructed recording was made; travels with it through every file format
+    (:mod:`ecgrecon.io.provenance` encodes and decodes it per format)."""
+
+    model_id: str
+    model_version: str = ""
+    architecture: str = ""
+    measured_leads: tuple[str, ...] = ()
+    preprocessing: str = ""
+    patient_calibration: str = ""
+    software: str = ""
+    source: str = ""
+
+    FIELDS = ("model_id", "model_version", "architecture", "measured_leads", "preprocessing",
+              "patient_calibration", "software", "source")
+
+    def to_dict(self) -> dict[str, str | list[str]]:
+        return {k: (list(v) if isinstance(v := getattr(self, k), tuple) else v) for k in self.FIELDS}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Provenance | None:
+        if not isinstance(d, dict) or not str(d.get("model_id", "")).strip():
+            return None
+        ml = d.get("measured_leads") or ()
+        if isinstance(ml, str):
+            ml = [x for x in ml.split(",") if x]
+        return cls(**{k: str(d.get(k) or "") for k in cls.FIELDS if k != "measured_leads"},
+                   measured_leads=tuple(str(x) for x in ml))
+
+
+@dataclass(frozen=True)
 class Meta:
     record_id: str = ""
     source: str = ""  # file the recording was read from
@@ -50,7 +81,8 @@ class Meta:
     units_found: tuple[str, ...] = ()  # units as written in the file, per lead
     comments: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()  # what the reader noticed and fixed or could not
-    provenance: dict[str, str] = field(default_factory=dict)  # synthetic data, model ids...
+    provenance: dict[str, str] = field(default_factory=dict)  # notes: synthetic data, BSPM reference...
+    reconstruction: Provenance | None = None  # set on a reconstructed recording: model, inputs, preprocessing
 
 
 @dataclass(frozen=True)

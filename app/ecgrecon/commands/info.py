@@ -27,6 +27,7 @@ def describe(rec: Recording) -> dict:
         "record_id": rec.meta.record_id,
         "leads": list(rec.leads),
         "roles": [r.value for r in rec.roles],
+        "reconstruction": None if rec.meta.reconstruction is None else rec.meta.reconstruction.to_dict(),
         "n_leads": len(rec.leads),
         "fs_hz": rec.fs,
         "n_samples": rec.n_samples,
@@ -62,6 +63,11 @@ def run(args: argparse.Namespace) -> int:
                   "the 12 leads are derived from them")
         if any(r != "unknown" for r in d["roles"]):
             print("  roles      " + " ".join(f"{n}={r}" for n, r in zip(d["leads"], d["roles"], strict=True)))
+        if d["reconstruction"]:
+            p = d["reconstruction"]
+            print(f"  model      {p['model_id']} v{p['model_version']} ({p['architecture']}), measured "
+                  f"{','.join(p['measured_leads'])}" + (f", {p['patient_calibration']}" if p["patient_calibration"]
+                                                         else ""))
         print(f"  rate       {d['fs_hz']:g} Hz")
         print(f"  duration   {d['duration_s']:.3f} s ({d['n_samples']} samples)")
         units = sorted(set(d["units_in_file"]))

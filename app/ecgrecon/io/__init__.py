@@ -12,6 +12,8 @@ from pathlib import Path
 
 from ..errors import EcgReconError, InputError
 from ..recording import Recording
+from .clinical_io import SUFFIXES as CLINICAL_SUFFIXES
+from .clinical_io import looks_clinical, read_clinical
 from .common import MAX_BYTES, check_readable
 from .csv_io import read_csv, write_csv
 from .edf_io import read_edf, write_edf
@@ -19,8 +21,9 @@ from .npz_io import read_npz, write_npz
 from .wfdb_io import read_wfdb, write_wfdb
 
 READ_FORMATS = {".hea": "WFDB", ".dat": "WFDB", ".mat": "WFDB / MATLAB", ".edf": "EDF/EDF+", ".csv": "CSV",
-                ".npz": "NumPy"}
-WRITE_FORMATS = {".hea": "WFDB", ".csv": "CSV", ".edf": "EDF", ".npz": "NumPy"}
+                ".npz": "NumPy", **CLINICAL_SUFFIXES}
+WRITE_FORMATS = {".hea": "WFDB", ".csv": "CSV", ".edf": "EDF", ".npz": "NumPy", ".dcm": "DICOM waveform ECG",
+                 ".xml": "HL7 aECG"}
 
 __all__ = ["read_recording", "write_recording", "READ_FORMATS", "WRITE_FORMATS", "MAX_BYTES"]
 
@@ -66,6 +69,8 @@ def _read(path: str | Path, *, fs: float | None = None, units: str | None = None
     ext = p.suffix.lower()
     if ext == "" and p.with_suffix(".hea").exists():
         p, ext = p.with_suffix(".hea"), ".hea"
+    if ext in CLINICAL_SUFFIXES or (ext not in READ_FORMATS and p.is_file() and looks_clinical(p)):
+        return read_clinical(p)  # by extension or, for other names, by content
     if ext not in READ_FORMATS:
         raise InputError(
             f"unsupported file type {ext or '(none)'!r}; expected one of {', '.join(READ_FORMATS)}", path)
@@ -98,6 +103,10 @@ def write_recording(rec: Recording, path: str | Path, *, overwrite: bool = True,
     if ext not in WRITE_FORMATS:
         raise InputError(f"cannot write {ext or '(no extension)'!r}; use one of {', '.join(WRITE_FORMATS)}", path)
     targets = [p] if ext != ".hea" else [p, p.with_suffix(".dat")]
+    if ext == ".csv":
+        from .csv_io import sidecar_of
+
+        targets.append(sidecar_of(p))  # roles and provenance beside the CSV
     guarded = {_real(q) for q in protect}
     for src in list(protect):
         sp = Path(src)
@@ -119,6 +128,14 @@ def write_recording(rec: Recording, path: str | Path, *, overwrite: bool = True,
         write_csv(rec, p)
     elif ext == ".edf":
         write_edf(rec, p)
+    elif ext == ".dcm":
+        from .dicom_io import write_dicom
+
+        write_dicom(rec, p)
+    elif ext == ".xml":
+        from .aecg_io import write_aecg
+
+        write_aecg(rec, p)
     else:
         write_npz(rec, p)
     return p

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
-from ..recording import Meta, Recording
+from ..recording import Meta, Recording, Role
+from . import provenance
 from .common import atomic_write, canonical_names, check_fs, check_size, unit_factor
 
 CSV_MAX_BYTES = 1_000_000_000  # text parsing needs ~10x the file in memory
 _TIME_COLS = {"time": 1.0, "t": 1.0, "time_s": 1.0, "seconds": 1.0, "sec": 1.0, "s": 1.0,
               "time_ms": 1e-3, "ms": 1e-3, "t_ms": 1e-3}
 _INDEX_COLS = {"", "index", "idx", "sample", "samples", "sample #", "sample#", "sample_index", "unnamed: 0", "n"}
+_ROLE_TAG = re.compile(r"^(.*\S)\s+(measured|derived|reconstructed)$")
 _UNIT_RE = re.compile(r"^(.*?)\s*[\[(]\s*([^\])]+?)\s*[\])]\s*$")
 
 
@@ -82,9 +85,14 @@ def read_csv(path: Path, *, fs: float | None = None, units: str | None = None) -
         raise InputError("CSV has no signal columns", path)
     names, found_units = [], []
     factors = []
+    col_roles: list[Role] = []
     for c in cols:
         nm, u = _split_unit(c)
         u = u or units or "mV"
+        m = _ROLE_TAG.match(nm)  # "V1 reconstructed (mV)", as write_csv labels a column
+        if m:
+            nm = m.group(1)
+        col_roles.append(Role(m.group(2)) if m else Role.UNKNOWN)
         names.append(nm)
         found_units.append(u)
         factors.append(unit_factor(u, path, nm))
@@ -92,7 +100,23 @@ def read_csv(path: Path, *, fs: float | None = None, units: str | None = None) -
     sig = (data * np.asarray(factors)).T.astype(np.float32)
     sig[~np.isfinite(sig)] = np.nan  # "inf" in a cell is a missing sample, like "NaN"
     meta = Meta(record_id=path.stem, source=str(path), units_found=tuple(found_units))
-    return Recording(sig, fs, canonical_names(names, path), meta=meta)
+    leads = canonical_names(names, path)
+    rec = Recording(sig, fs, leads, meta=meta)
+    roles = tuple(col_roles) if any(r != Role.UNKNOWN for r in col_roles) else None
+    prov = None
+    side = sidecar_of(path)
+    if side.is_file() and side.stat().st_size < 1_000_000:
+        try:
+            s_roles, prov = provenance.from_json(json.loads(side.read_text()), leads)
+            roles = roles or s_roles
+        except (OSError, ValueError):
+            pass
+    return provenance.apply(rec, roles, prov)
+
+
+def sidecar_of(path: Path) -> Path:
+    """``rec.csv`` -> ``rec.csv.ecgrecon.json``: roles and provenance, which a CSV cell cannot hold."""
+    return path.with_name(path.name + ".ecgrecon.json")
 
 
 def _parse(path: Path, encoding: str) -> tuple[list[str], list[list[float]]]:
@@ -129,8 +153,17 @@ def _parse(path: Path, encoding: str) -> tuple[list[str], list[list[float]]]:
 
 
 def write_csv(rec: Recording, path: Path) -> None:
-    """time_s (1 ns resolution) then one column per lead in mV (1 nV resolution)."""
-    header = ["time_s"] + [f"{n} (mV)" for n in rec.leads]
+    """time_s (1 ns resolution) then one column per lead in mV (1 nV resolution); a known role goes into the
+    column name ("V1 reconstructed (mV)"), roles and provenance into the ``.ecgrecon.json`` sidecar."""
+    header = ["time_s"] + [f"{n} (mV)" if r == Role.UNKNOWN else f"{n} {r.value} (mV)"
+                           for n, r in zip(rec.leads, rec.roles, strict=True)]
+    if rec.meta.reconstruction is not None or any(r != Role.UNKNOWN for r in rec.roles):
+        text = json.dumps(provenance.to_json(rec), indent=1)
+
+        def _side(tmp: Path) -> None:
+            tmp.write_text(text)
+
+        atomic_write(sidecar_of(path), _side)
     data = np.column_stack([rec.time, rec.signals.T.astype(np.float64)])
 
     def _write(tmp: Path) -> None:

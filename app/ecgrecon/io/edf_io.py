@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 import warnings
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..recording import Meta, Recording
+from . import provenance
 from .common import UNIT_TO_MV, atomic_write, canonical_names, check_fs, check_size, unit_factor
 
 
@@ -79,17 +81,28 @@ def read_edf(path: Path) -> Recording:
         pass
     meta = Meta(record_id=path.stem, source=str(path), start_time=start, patient=patient,
                 units_found=tuple(units), warnings=warns)
-    return Recording(np.asarray(rows, dtype=np.float32), fs, canonical_names(labels, path), meta=meta)
+    names = canonical_names(labels, path)
+    rec = Recording(np.asarray(rows, dtype=np.float32), fs, names, meta=meta)
+    try:
+        texts = [a.text for a in edf.annotations if a.text.startswith("ecgrecon-")]
+    except Exception:  # noqa: BLE001 - annotations are optional; a damaged list is ignored, not fatal
+        texts = []
+    # EDF labels were shortened to 16 characters; the role lines use the labels as written
+    roles, prov = provenance.from_lines(texts, tuple(labels))
+    return provenance.apply(rec, roles, prov)
 
 
 def _stored_length(edf, n: int) -> int:
-    """True length written by :func:`write_edf` when it had to pad the last data record."""
+    """True length written by :func:`write_edf` when it had to pad the last data record; a tag that would cut
+    more than that padding (a damaged or hostile file) is ignored."""
     try:
+        spr = max(s.samples_per_data_record for s in edf.signals if s.sampling_frequency > 0)
         for a in edf.annotations:
             parts = a.text.split()
             if len(parts) == 2 and parts[0] == _LENGTH_TAG and parts[1].isdigit():
-                return int(parts[1])
-    except Exception:
+                m = int(parts[1])
+                return m if n - spr < m <= n else n
+    except Exception:  # noqa: BLE001 - no usable tag: the samples as stored
         pass
     return n
 
@@ -103,12 +116,15 @@ def write_edf(rec: Recording, path: Path) -> None:
     # annotation that :func:`read_edf` honours.
     n = rec.n_samples
     dur = _exact_duration(n, rec.fs)
-    pad, annotations = 0, None
+    pad, annotations = 0, []
     if dur is None:
         dur = _record_duration(rec.fs, path)
         pad = -n % int(round(rec.fs * dur))
         if pad:
-            annotations = [edfio.EdfAnnotation(0.0, None, f"{_LENGTH_TAG} {n}")]
+            annotations.append(edfio.EdfAnnotation(0.0, None, f"{_LENGTH_TAG} {n}"))
+    # roles and provenance as EDF+ annotations at 0 s, keyed by the labels as written
+    labelled = replace(rec, leads=tuple(_edf_labels(rec.leads)))
+    annotations += [edfio.EdfAnnotation(0.0, None, line) for line in provenance.to_lines(labelled)]
     signals = []
     for name, x in zip(_edf_labels(rec.leads), rec.signals, strict=True):
         x = np.nan_to_num(x.astype(np.float64))
@@ -119,7 +135,7 @@ def write_edf(rec: Recording, path: Path) -> None:
             lo, hi = lo - 1.0, hi + 1.0
         signals.append(edfio.EdfSignal(x, sampling_frequency=rec.fs, label=name, physical_dimension="mV",
                                        physical_range=(lo, hi)))
-    edf = edfio.Edf(signals, data_record_duration=dur, annotations=annotations)
+    edf = edfio.Edf(signals, data_record_duration=dur, annotations=annotations or None)
     atomic_write(path, lambda tmp: edf.write(tmp))
 
 

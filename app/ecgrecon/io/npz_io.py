@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
-from ..recording import Meta, Recording
+from ..recording import Meta, Recording, Role
+from . import provenance
 from .common import atomic_write, canonical_names, check_fs, check_size, unit_factor
 
 
@@ -34,6 +36,8 @@ def read_npz(path: Path) -> Recording:
             if u.size != 1:
                 raise InputError(f"npz 'units' must be one unit for all leads, got {u.size} values", path)
             units = str(u[0])
+            extra = str(np.asarray(z["ecgrecon"]).reshape(-1)[0]) if "ecgrecon" in keys else ""
+            file_roles = [str(x) for x in np.asarray(z["roles"]).reshape(-1)] if "roles" in keys else []
     except InputError:
         raise
     except (ValueError, OSError, zipfile.BadZipFile) as e:
@@ -51,7 +55,17 @@ def read_npz(path: Path) -> Recording:
     sig = sig.astype(np.float64) * unit_factor(units, path)
     sig[~np.isfinite(sig)] = np.nan  # +-inf is a missing sample, like NaN
     meta = Meta(record_id=path.stem, source=str(path), units_found=(units,) * len(leads))
-    return Recording(sig.astype(np.float32), fs, canonical_names(leads, path), meta=meta)
+    names = canonical_names(leads, path)
+    rec = Recording(sig.astype(np.float32), fs, names, meta=meta)
+    roles, prov = None, None
+    if extra:
+        try:
+            roles, prov = provenance.from_json(json.loads(extra), names)
+        except ValueError:
+            pass
+    if roles is None and len(file_roles) == len(names) and all(r in Role._value2member_map_ for r in file_roles):
+        roles = tuple(Role(r) for r in file_roles)
+    return provenance.apply(rec, roles, prov)
 
 
 def _peek_shape(z, key: str) -> tuple[int, ...] | None:
@@ -74,6 +88,7 @@ def write_npz(rec: Recording, path: Path) -> None:
     def _w(tmp: Path) -> None:
         with tmp.open("wb") as fh:
             np.savez_compressed(fh, signals=rec.signals, fs=np.float64(rec.fs), leads=np.array(rec.leads),
-                                units=np.array("mV"), roles=np.array([r.value for r in rec.roles]))
+                                units=np.array("mV"), roles=np.array([r.value for r in rec.roles]),
+                                ecgrecon=np.array(json.dumps(provenance.to_json(rec))))
 
     atomic_write(path, _w)

@@ -7,6 +7,7 @@ import re
 import shutil
 import tempfile
 import unicodedata
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import numpy as np
 from ..errors import InputError
 from ..leads import einthoven_residual
 from ..recording import Meta, Recording, Role
+from . import provenance
 from .common import canonical_names, check_fs, check_size, unit_factor
 
 _BYTES_PER_SAMPLE = {"8": 1, "16": 2, "24": 3, "32": 4, "61": 2, "80": 1, "160": 2, "212": 1.5,
@@ -128,6 +130,7 @@ def read_wfdb(path: Path, *, trust_header_gains: bool = False) -> Recording:
     del d, rec
     comments = list(hdr.comments or [])
     roles = _roles_from_comments(comments, names)
+    _, prov = provenance.from_lines(comments, names)
     start = None
     if hdr.base_date is not None:
         start = datetime.combine(hdr.base_date, hdr.base_time or datetime.min.time())
@@ -139,6 +142,7 @@ def read_wfdb(path: Path, *, trust_header_gains: bool = False) -> Recording:
         units_found=tuple(units),
         comments=tuple(c.strip() for c in comments if c.strip()),
         warnings=tuple(warnings),
+        reconstruction=prov,
     )
     return Recording(sig, fs, names, roles=roles, meta=meta)
 
@@ -216,12 +220,12 @@ def write_wfdb(rec: Recording, path: Path) -> None:
     d = np.round(rec.signals.astype(np.float64) * gain)
     d[~np.isfinite(d)] = -32768
     d = np.clip(d, -32768, 32767).astype(np.int16)
-    comments = list(rec.meta.comments)
+    names = _wfdb_names(rec.leads)
+    # this recording's own roles and provenance replace any an input carried
+    comments = [c for c in rec.meta.comments if not c.lstrip().startswith("ecgrecon-")]
     for k, v in rec.meta.provenance.items():
         comments.append(f"ecgrecon-{k}: {v}")
-    names = _wfdb_names(rec.leads)
-    for lead, role in zip(names, rec.roles, strict=True):
-        comments.append(f"ecgrecon-role {lead}: {role.value}")
+    comments += provenance.to_lines(replace(rec, leads=tuple(names)))
     tmpdir = Path(tempfile.mkdtemp(prefix=".ecgrecon-", dir=path.parent))
     try:
         wfdb.wrsamp(

@@ -246,18 +246,15 @@ def _provenance(recon, rec: Recording) -> dict | None:
                          + (f", {calib}" if calib else "")}
     if Role.RECONSTRUCTED not in rec.roles:
         return None
-    prov = dict(rec.meta.provenance)
-    for c in rec.meta.comments:  # a reconstruction written by ecgrecon and read back
-        if c.startswith("ecgrecon-") and ": " in c and not c.startswith("ecgrecon-role "):
-            k, v = c[len("ecgrecon-"):].split(": ", 1)
-            prov.setdefault(k.strip(), v.strip())
-    model = prov.get("model", "unknown (not recorded in the file)")
-    if prov.get("model_version"):
-        model += f" v{prov['model_version']}"
-    if prov.get("architecture"):
-        model += f", {ARCH_LABEL.get(prov['architecture'], prov['architecture'])}"
-    if prov.get("patient_calibration"):
-        model += f", {prov['patient_calibration']}"
+    p = rec.meta.reconstruction  # a reconstruction written by ecgrecon and read back: its file carried this
+    if p is None:
+        model = "unknown (not recorded in the file)"
+    else:
+        model = p.model_id + (f" v{p.model_version}" if p.model_version else "")
+        if p.architecture:
+            model += f", {ARCH_LABEL.get(p.architecture, p.architecture)}"
+        if p.patient_calibration:
+            model += f", {p.patient_calibration}"
     measured = tuple(n for n, r in zip(rec.leads, rec.roles, strict=True) if r == Role.MEASURED)
     return {"measured": measured, "model": model}
 
