@@ -219,10 +219,15 @@ def reconstruct(rec: Recording, model: ModelCard | str, inputs: tuple[str, ...] 
     result = assemble_12(rec, card, members[0].output_leads, net)
     truth = None
     metrics = None
+    notes: tuple[str, ...] = ()
     if all(n in rec.leads for n in STANDARD_12):
-        truth = rec.select(list(STANDARD_12))
-        metrics = compare(_condition(result, spec), _condition(truth, spec))
-    notes = (f"metrics computed after {spec.describe()} on reconstruction and truth alike",) if metrics else ()
+        made = [n for n in STANDARD_12 if rec.role(n) == Role.RECONSTRUCTED]
+        if made:  # a saved reconstruction: its estimated leads are no ground truth for another estimate
+            notes = (f"no ground truth: {', '.join(made)} in this file are themselves reconstructed",)
+        else:
+            truth = rec.select(list(STANDARD_12))
+            metrics = compare(_condition(result, spec), _condition(truth, spec))
+            notes = (f"metrics computed after {spec.describe()} on reconstruction and truth alike",)
     return Reconstruction(result, card, inputs, truth, metrics, spec, notes, trust)
 
 

@@ -108,6 +108,14 @@ def plan(recording: Recording, *, inputs: tuple[str, ...] | None = None, arch: s
         from .bspm import with_leads
 
         rec = with_leads(rec, card.input_leads)
+    from .recording import Role
+
+    made = [n for n in card.input_leads if n in rec.leads and rec.role(n) == Role.RECONSTRUCTED]
+    if made:  # it would come out labelled "measured"
+        measured = [n for n, r in zip(rec.leads, rec.roles, strict=True) if r == Role.MEASURED]
+        what = "is a reconstruction" if len(made) == 1 else "are reconstructions"
+        raise InputError(f"{', '.join(made)} in this file {what}, not measured; use measured leads as inputs "
+                         f"({', '.join(measured) or 'none marked'})", rec.meta.source or None)
     return Plan(rec, card, zoo, tuple(notes), threads)
 
 

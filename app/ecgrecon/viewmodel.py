@@ -381,7 +381,17 @@ class ViewerModel:
             return "No recording open — File > Open or drop a file here"
         if self.recon is None:
             src = Path(self.path).name if self.path else (self.recording.meta.record_id or "recording")
-            return f"RECORDED ECG (not reconstructed) — {src} — leads: {', '.join(self.recording.leads)}"
+            rec = self.recording
+            if Role.RECONSTRUCTED in rec.roles:  # a reconstruction saved earlier: never let it pass as recorded
+                p = rec.meta.reconstruction
+                measured = [n for n, r in zip(rec.leads, rec.roles, strict=True) if r == Role.MEASURED]
+                model = ("model not recorded in the file" if p is None else
+                         f"model {p.model_id} v{p.model_version}"
+                         + (f" ({ARCH_LABEL.get(p.architecture, p.architecture)})" if p.architecture else "")
+                         + (f" — {p.patient_calibration}" if p.patient_calibration else ""))
+                return (f"RECONSTRUCTED ECG (read from {src}) — measured: {', '.join(measured) or 'none marked'} — "
+                        f"{model}")
+            return f"RECORDED ECG (not reconstructed) — {src} — leads: {', '.join(rec.leads)}"
         from .inference import calibration_words
 
         c = self.recon.model
@@ -393,6 +403,9 @@ class ViewerModel:
         """Reconstructed-only median R first: the 12-lead median hides the error."""
         if self.recon is None:
             return ""
+        if self.recon.metrics is None and self.recon.notes and "themselves reconstructed" in self.recon.notes[0]:
+            return (f"No ground truth: {self.recon.notes[0].split(': ', 1)[1]}, so the accuracy of this "
+                    "reconstruction cannot be measured here.")
         if self.recon.metrics is None:
             return (f"No ground truth: the file has only {', '.join(self.recording.leads)}, so the accuracy of the "
                     "reconstructed leads (R, RMSE) cannot be measured here.")
