@@ -63,7 +63,7 @@ def test_calibrated_reconstruction_matches_the_fit(rec, zoo, pack):
     for a, b in zip(res.metrics.leads, uni.metrics.leads, strict=True):
         if a.role == "reconstructed":
             assert a.r > b.r and a.rmse_uv < b.rmse_uv, a.lead
-    assert res.result.meta.provenance["patient_calibration"].startswith("patient-calibrated from ludb_3, ")
+    assert res.result.meta.reconstruction.patient_calibration.startswith("patient-calibrated from ludb_3, ")
 
 
 def test_tampered_pack_is_refused(tmp_path, pack, zoo):

@@ -294,9 +294,9 @@ def test_npz_missing_parts(tmp_path):
 
 
 def test_unsupported_extension(tmp_path):
-    p = tmp_path / "x.xml"
+    p = tmp_path / "x.xyz"
     p.write_text("<ecg/>")
-    with pytest.raises(InputError, match=r"x\.xml: unsupported file type '\.xml'"):
+    with pytest.raises(InputError, match=r"x\.xyz: unsupported file type '\.xyz'"):
         read_recording(p)
 
 
