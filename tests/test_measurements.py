@@ -138,7 +138,7 @@ def test_measure_cli_json_on_every_sample(samples):
 
 def test_measure_cli_text_and_bad_input(samples, tmp_path):
     r = _cli("measure", str(samples / "ludb_3.hea"))
-    assert r.returncode == 0 and "QTc Bazett" in r.stdout and "Sokolow-Lyon" in r.stdout
+    assert r.returncode == 0 and "QTc (Bazett)" in r.stdout and "Sokolow-Lyon" in r.stdout
     bad = tmp_path / "x.hea"
     bad.write_text("garbage\n")
     r = _cli("measure", str(bad))

@@ -38,6 +38,11 @@ UNITS = {"heart_rate_bpm": "bpm", "rr_ms": "ms", "p_ms": "ms", "pr_ms": "ms", "q
          "qtc_bazett_ms": "ms", "qtc_fridericia_ms": "ms", "p_axis_deg": "deg", "qrs_axis_deg": "deg",
          "t_axis_deg": "deg", "st_j_uv": "uV", "st_j60_uv": "uV", "r_uv": "uV", "s_uv": "uV",
          "sokolow_lyon_uv": "uV", "cornell_uv": "uV"}
+LABELS = {"heart_rate_bpm": "Heart rate", "rr_ms": "RR", "p_ms": "P duration", "pr_ms": "PR", "qrs_ms": "QRS",
+          "qt_ms": "QT", "qtc_bazett_ms": "QTc (Bazett)", "qtc_fridericia_ms": "QTc (Fridericia)",
+          "p_axis_deg": "P axis", "qrs_axis_deg": "QRS axis", "t_axis_deg": "T axis",
+          "sokolow_lyon_uv": "Sokolow-Lyon", "cornell_uv": "Cornell", "st_j_uv": "ST at J", "st_j60_uv": "ST J+60",
+          "r_uv": "R", "s_uv": "S depth"}
 # The leads each global figure is computed from (for "depends on reconstructed leads")
 INDEPENDENT = ("I", "II", "V1", "V2", "V3", "V4", "V5", "V6")
 VOLTAGE_LEADS = {"sokolow_lyon_uv": ("V1", "V5", "V6"), "cornell_uv": ("aVL", "V3")}

@@ -11,14 +11,9 @@ from ..batch import PartStore, run_with_store
 from ..discovery import database_guess, discover
 from ..errors import EcgReconError, InputError
 from ..io import read_recording
-from ..measurements import GLOBAL_KEYS, LEAD_KEYS, LONGEST_S, STRIP_S, Measurements, measure, measurement_strip
+from ..measurements import GLOBAL_KEYS, LABELS, LEAD_KEYS, LONGEST_S, STRIP_S, Measurements, measure, measurement_strip
 from ..results_table import measurement_rows, write_table
 from .batchargs import add_batch_args, workers_of
-
-LABELS = {"heart_rate_bpm": "Heart rate", "rr_ms": "RR", "p_ms": "P duration", "pr_ms": "PR", "qrs_ms": "QRS",
-          "qt_ms": "QT", "qtc_bazett_ms": "QTc Bazett", "qtc_fridericia_ms": "QTc Fridericia",
-          "p_axis_deg": "P axis", "qrs_axis_deg": "QRS axis", "t_axis_deg": "T axis",
-          "sokolow_lyon_uv": "Sokolow-Lyon", "cornell_uv": "Cornell"}
 
 
 def add_parser(sub) -> None:

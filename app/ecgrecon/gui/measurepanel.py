@@ -9,15 +9,20 @@ from __future__ import annotations
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-from ..measurements import GLOBAL_KEYS, LEAD_KEYS, UNITS, VOLTAGE_KEYS, Measurements, agreement, headline, measure
+from ..measurements import (
+    GLOBAL_KEYS,
+    LABELS,
+    LEAD_KEYS,
+    UNITS,
+    VOLTAGE_KEYS,
+    Measurements,
+    agreement,
+    headline,
+    measure,
+)
 from ..recording import Recording, Role
 from ..viewmodel import ROLE_COLOUR
 
-LABELS = {"heart_rate_bpm": "Heart rate", "rr_ms": "RR", "p_ms": "P duration", "pr_ms": "PR", "qrs_ms": "QRS",
-          "qt_ms": "QT", "qtc_bazett_ms": "QTc (Bazett)", "qtc_fridericia_ms": "QTc (Fridericia)",
-          "p_axis_deg": "P axis", "qrs_axis_deg": "QRS axis", "t_axis_deg": "T axis",
-          "sokolow_lyon_uv": "Sokolow-Lyon", "cornell_uv": "Cornell", "st_j_uv": "ST at J", "st_j60_uv": "ST J+60",
-          "r_uv": "R", "s_uv": "S depth"}
 MIN_STRIP_S = 10.0  # the page may show less (12.5 mm/s shows more); a measurement wants about 10 s of beats
 
 

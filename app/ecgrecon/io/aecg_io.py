@@ -77,12 +77,9 @@ def write_aecg(rec: Recording, path: Path) -> None:
     notes = []
     for n, role in zip(rec.leads, rec.roles, strict=True):
         if role in (Role.DERIVED, Role.RECONSTRUCTED):
-            how = (f"reconstructed by model {prov.model_id} v{prov.model_version} from measured "
-                   f"{', '.join(prov.measured_leads)}" if role == Role.RECONSTRUCTED and prov is not None
-                   else "reconstructed by a model" if role == Role.RECONSTRUCTED
-                   else "derived exactly from measured leads (Einthoven/Goldberger)")
+            words = escape(provenance.role_sentence(n, role, prov))
             notes.append(f'        <component><annotation><code code="ECGRECON_LEAD_ROLE" codeSystemName="ecgrecon"/>'
-                         f'<value xsi:type="ST">{escape(f"{n}: {how}")}</value><support><supportingROI>'
+                         f'<value xsi:type="ST">{words}</value><support><supportingROI>'
                          f'<code code="ROIFULL" codeSystem="{ACT}"/><component><boundary>'
                          f'<code code="{MDC_LEAD[n]}" codeSystem="{MDC}"/></boundary></component>'
                          "</supportingROI></support></annotation></component>")

@@ -125,11 +125,7 @@ def write_dicom(rec: Recording, path: Path) -> None:
     for k, (name, role) in enumerate(zip(rec.leads, rec.roles, strict=True)):
         if role in (Role.DERIVED, Role.RECONSTRUCTED):
             a = Dataset()
-            how = (f"reconstructed by model {prov.model_id} v{prov.model_version} from measured "
-                   f"{', '.join(prov.measured_leads)}" if role == Role.RECONSTRUCTED and prov is not None
-                   else "reconstructed by a model" if role == Role.RECONSTRUCTED
-                   else "derived exactly from measured leads (Einthoven/Goldberger)")
-            a.UnformattedTextValue = f"{name}: {how}"[:1024]
+            a.UnformattedTextValue = provenance.role_sentence(name, role, prov)[:1024]
             a.ReferencedWaveformChannels = [1, k + 1]
             notes.append(a)
     if notes:

@@ -51,6 +51,16 @@ def from_lines(lines, leads: tuple[str, ...]) -> tuple[tuple[Role, ...] | None, 
     return got, Provenance.from_dict(fields)
 
 
+def role_sentence(lead: str, role: Role, prov: Provenance | None) -> str:
+    """What a clinical viewer shows for a derived or reconstructed lead (DICOM and aECG annotations)."""
+    if role == Role.RECONSTRUCTED:
+        how = (f"reconstructed by model {prov.model_id} v{prov.model_version} from measured "
+               f"{', '.join(prov.measured_leads)}" if prov is not None else "reconstructed by a model")
+    else:
+        how = "derived exactly from measured leads (Einthoven/Goldberger)"
+    return f"{lead}: {how}"
+
+
 def to_json(rec: Recording) -> dict:
     p = rec.meta.reconstruction
     return {"roles": {n: r.value for n, r in zip(rec.leads, rec.roles, strict=True)},

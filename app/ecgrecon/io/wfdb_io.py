@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..leads import einthoven_residual
-from ..recording import Meta, Recording, Role
+from ..recording import Meta, Recording
 from . import provenance
 from .common import canonical_names, check_fs, check_size, unit_factor
 
@@ -129,8 +129,7 @@ def read_wfdb(path: Path, *, trust_header_gains: bool = False) -> Recording:
             sig[j][col == invalid[j]] = np.nan
     del d, rec
     comments = list(hdr.comments or [])
-    roles = _roles_from_comments(comments, names)
-    _, prov = provenance.from_lines(comments, names)
+    roles, prov = provenance.from_lines(comments, names)
     start = None
     if hdr.base_date is not None:
         start = datetime.combine(hdr.base_date, hdr.base_time or datetime.min.time())
@@ -144,17 +143,7 @@ def read_wfdb(path: Path, *, trust_header_gains: bool = False) -> Recording:
         warnings=tuple(warnings),
         reconstruction=prov,
     )
-    return Recording(sig, fs, names, roles=roles, meta=meta)
-
-
-def _roles_from_comments(comments: list[str], names: tuple[str, ...]) -> tuple[Role, ...]:
-    """Roles written by :func:`write_wfdb` (a reconstruction read back keeps its labels)."""
-    found: dict[str, Role] = {}
-    for c in comments:
-        m = re.match(r"\s*ecgrecon-role (.+?): (\w+)\s*$", c)
-        if m and m.group(2) in Role._value2member_map_:
-            found[m.group(1)] = Role(m.group(2))
-    return tuple(found.get(n, Role.UNKNOWN) for n in names)
+    return Recording(sig, fs, names, roles=roles or (), meta=meta)
 
 
 def _invalid_values(fmts: list[str]) -> list[int | None]:
