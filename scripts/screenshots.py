@@ -71,8 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         m.set_layout(layout)
         m.set_mode(mode)
         m.set_order(order)
-        win.fit_to_window = fit
-        win._sync_actions()
+        win.set_fit(fit)
         if not win.open_path(REPO / "resources" / "samples" / record):
             return 2
         cards = zoo.for_inputs(INPUTS)

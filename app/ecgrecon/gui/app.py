@@ -96,8 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         m.speed_mm_s = args.speed
     if args.gain:
         m.gain_mm_mv = args.gain
-    win.fit_to_window = args.fit
-    win._sync_actions()
+    win.set_fit(args.fit)  # also puts the check marks in step with the options above
     if args.screenshot:
         w, h = (int(v) for v in args.size.lower().split("x"))
         win.resize(w, h)

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -36,10 +39,10 @@ from PySide6.QtWidgets import (
 )
 
 from ..comparison import ConfigResult, resolve_configs, run_configs
-from ..errors import Cancelled, EcgReconError
 from ..leads import STANDARD_12
-from ..modelcard import ModelZoo, load_zoo
+from ..modelcard import ModelCard, ModelZoo, load_zoo
 from ..recording import Recording
+from .worker import Runner
 
 COLUMNS = list(STANDARD_12) + ["recon. median R"]
 OVERLAY_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
@@ -63,49 +66,20 @@ def r_colour(r: float) -> QColor:
     return QColor(*_R_STOPS[-1][1])
 
 
-class _Runner(QThread):
-    def __init__(self, job: CompareJob) -> None:
-        super().__init__()
-        self.job = job
+@dataclass(frozen=True)
+class CompareRequest:
+    """What one comparison run needs; immutable, so the worker thread shares nothing mutable with the dialog."""
 
-    def run(self) -> None:  # worker thread: only emit
-        self.job._run()
+    recording: Recording
+    cards: tuple[ModelCard, ...]
+    zoo: ModelZoo
 
 
-class CompareJob(QObject):
-    progress = Signal(int, int, str)
-    finished = Signal(object)
-    failed = Signal(str)
-    done = Signal()
-
-    def __init__(self, rec: Recording, cards, zoo: ModelZoo, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.rec, self.cards, self.zoo = rec, list(cards), zoo
-        self._cancel = False
-        self._thread = _Runner(self)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def cancel(self) -> None:
-        self._cancel = True
-
-    def wait(self, ms: int = 30000) -> bool:
-        return self._thread.wait(ms)
-
-    def _run(self) -> None:
-        try:
-            res = run_configs(self.rec, self.cards, self.zoo, keep_signals=True,
-                              progress=lambda i, n, s: self.progress.emit(i, n, s), cancel=lambda: self._cancel)
-            self.finished.emit(res)
-        except Cancelled:
-            self.failed.emit("cancelled")
-        except EcgReconError as e:
-            self.failed.emit(str(e))
-        except Exception as e:  # noqa: BLE001 - shown to the user, never crash the GUI thread
-            self.failed.emit(f"comparison failed: {type(e).__name__}: {e}")
-        finally:
-            self.done.emit()
+def run_comparison(req: CompareRequest, progress: Callable[[Any], None],
+                   cancel: Callable[[], bool]) -> list[ConfigResult]:
+    """The worker's job: the same configurations run as ``ecgrecon compare``; progress as (done, total, id)."""
+    return run_configs(req.recording, list(req.cards), req.zoo, keep_signals=True,
+                       progress=lambda i, n, mid: progress((i, n, mid)), cancel=cancel)
 
 
 class CompareDialog(QDialog):
@@ -116,7 +90,7 @@ class CompareDialog(QDialog):
         self.rec = rec
         self.zoo = zoo or load_zoo()
         self.results: list[ConfigResult] = []
-        self.job: CompareJob | None = None
+        self.job: Runner | None = None
         self.cards = resolve_configs(rec, self.zoo, configs)
         # -- choices
         self.config_list = QListWidget()
@@ -191,15 +165,16 @@ class CompareDialog(QDialog):
                if self.config_list.item(i).checkState() == Qt.CheckState.Checked]
         return [self.zoo.get(i) for i in ids]
 
-    def run(self) -> CompareJob | None:
+    def run(self) -> Runner | None:
         cards = self.selected_cards()
         if not cards:
             self.status.setText("no configuration chosen")
             return None
-        self.job = CompareJob(self.rec, cards, self.zoo, self)
+        self.job = Runner(CompareRequest(self.rec, tuple(cards), self.zoo), run_comparison, self, what="comparison")
         self.job.progress.connect(self._on_progress)
         self.job.finished.connect(self.set_results)
         self.job.failed.connect(lambda m: self.status.setText(m))
+        self.job.cancelled.connect(lambda: self.status.setText("cancelled"))
         self.job.done.connect(self._on_done)
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
@@ -211,7 +186,8 @@ class CompareDialog(QDialog):
         if self.job is not None:
             self.job.cancel()
 
-    def _on_progress(self, i: int, n: int, mid: str) -> None:
+    def _on_progress(self, report: tuple[int, int, str]) -> None:
+        i, n, mid = report
         self.progress.setValue(i)
         self.status.setText(f"running {mid} ({i + 1}/{n})" if mid else "done")
 

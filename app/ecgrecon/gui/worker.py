@@ -1,48 +1,59 @@
-"""Run a reconstruction off the GUI thread.
+"""Run a plain function off the GUI thread: the viewer's one worker runner.
 
-The worker takes an immutable :class:`~ecgrecon.inference.ReconstructionRequest`
-and reports back on the main thread through queued signals:
-``progress(float)`` (0..1), then exactly one of ``finished(Reconstruction)``,
-``failed(str)`` (a one-line message fit for a dialog) or ``cancelled()``;
-``done()`` follows in every case.
+``Runner(request, fn)`` calls ``fn(request, progress, cancel)`` on a QThread,
+where ``request`` is immutable (the thread must not share mutable state with
+the window), ``progress(value)`` reports any picklable value and ``cancel()``
+says whether the user asked to stop (the function checks it between chunks and
+raises :class:`~ecgrecon.errors.Cancelled`). The runner reports back on the main
+thread through queued signals: ``progress(object)``, then exactly one of
+``finished(result)``, ``failed(str)`` (a one-line message fit for a dialog) or
+``cancelled()``; ``done()`` follows in every case.
+
+The reconstruction and the comparison view both run through it.
 """
 
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
 from .. import pipeline
 from ..errors import Cancelled, EcgReconError
 from ..inference import ReconstructionRequest
-from ..modelcard import load_zoo
+from ..modelcard import ModelZoo, load_zoo
+
+# fn(request, progress, cancel) -> result
+Job = Callable[[Any, Callable[[Any], None], Callable[[], bool]], Any]
 
 
-class _Runner(QThread):
-    def __init__(self, worker: ReconstructionWorker) -> None:
+class _Thread(QThread):
+    def __init__(self, runner: Runner) -> None:
         super().__init__()
-        self._worker = worker
+        self._runner = runner
 
     def run(self) -> None:  # worker thread: touch no widget here, only emit
-        self._worker._run()
+        self._runner._run()
 
 
-class ReconstructionWorker(QObject):
+class Runner(QObject):
     """Lives in the GUI thread; its signals are emitted from a QThread and so arrive queued."""
 
-    progress = Signal(float)
+    progress = Signal(object)
     finished = Signal(object)
     failed = Signal(str)
     cancelled = Signal()
     done = Signal()
 
-    def __init__(self, request: ReconstructionRequest, parent: QObject | None = None, *, zoo=None) -> None:
+    def __init__(self, request: Any, fn: Job, parent: QObject | None = None, *, what: str = "task") -> None:
         super().__init__(parent)
         self.request = request
-        self.zoo = zoo  # the zoo the model id refers to (default: the process-wide one)
+        self.fn = fn
+        self.what = what  # named in the message of an unexpected error
         self._cancel = False
-        self._thread = _Runner(self)
+        self._thread = _Thread(self)
         self.outcome: str | None = None  # "finished" | "failed" | "cancelled" once known
 
     def start(self) -> None:
@@ -62,12 +73,8 @@ class ReconstructionWorker(QObject):
         return self._thread.wait(ms)
 
     def _run(self) -> None:
-        req = self.request
         try:
-            # the same pipeline as the command line: one model rule, one role assembly
-            plan = pipeline.plan(req.recording, inputs=req.inputs, model_id=req.model_id, zoo=self.zoo or load_zoo(),
-                                 threads=req.threads)
-            result = pipeline.run(plan, progress=self.progress.emit, cancel=lambda: self._cancel)
+            result = self.fn(self.request, self.progress.emit, lambda: self._cancel)
         except Cancelled:
             self.outcome = "cancelled"
             self.cancelled.emit()
@@ -80,8 +87,21 @@ class ReconstructionWorker(QObject):
         except Exception as e:  # a bug: still a dialog, never a dead window
             traceback.print_exc()
             self.outcome = "failed"
-            self.failed.emit(f"internal error during reconstruction: {type(e).__name__}: {' '.join(str(e).split())}")
+            self.failed.emit(f"internal error during {self.what}: {type(e).__name__}: {' '.join(str(e).split())}")
         else:
             self.outcome = "finished"
             self.finished.emit(result)
         self.done.emit()
+
+
+def reconstruction_runner(request: ReconstructionRequest, parent: QObject | None = None, *,
+                          zoo: ModelZoo | None = None) -> Runner:
+    """A runner for one reconstruction through the same pipeline as the command line (one model rule, one
+    role assembly); ``zoo`` is the zoo the model id refers to (default: the process-wide one)."""
+
+    def job(req: ReconstructionRequest, progress: Callable[[Any], None], cancel: Callable[[], bool]):
+        plan = pipeline.plan(req.recording, inputs=req.inputs, model_id=req.model_id, zoo=zoo or load_zoo(),
+                             threads=req.threads)
+        return pipeline.run(plan, progress=progress, cancel=cancel)
+
+    return Runner(request, job, parent, what="reconstruction")
