@@ -177,15 +177,30 @@ def load_layout(name_or_path: str | Path | Layout | None = None) -> Layout:
     return _load_layout_file(str(p.resolve()), p.stat().st_mtime)
 
 
+MAX_ELECTRODES = 1024  # body surface systems have up to a few hundred; 20,000 took minutes to place
+
+
 @lru_cache(maxsize=16)
 def _load_layout_file(path: str, _mtime: float) -> Layout:
     p = Path(path)
+    if p.stat().st_size > 10_000_000:
+        raise InputError("electrode layout file is over 10 MB", p)
     try:
         raw = json.loads(p.read_text())
     except (OSError, ValueError) as e:
         raise InputError(f"unreadable electrode layout ({' '.join(str(e).split())[:120]})", p) from None
     if not isinstance(raw, dict) or not isinstance(raw.get("electrodes"), list) or not raw["electrodes"]:
         raise InputError("electrode layout needs an 'electrodes' list", p)
+    if len(raw["electrodes"]) > MAX_ELECTRODES:
+        raise InputError(f"electrode layout lists {len(raw['electrodes'])} electrodes (limit {MAX_ELECTRODES})", p)
+    try:
+        return _layout_from_json(raw, p)
+    except (TypeError, ValueError, KeyError, AttributeError) as e:  # a field of the wrong type or shape
+        raise InputError(f"electrode layout has a malformed field ({type(e).__name__}: "
+                         f"{' '.join(str(e).split())[:100]})", p) from None
+
+
+def _layout_from_json(raw: dict, p: Path) -> Layout:
     t = raw.get("torso") or {}
     torso = TorsoModel(float(t.get("half_width_cm", 16.0)), float(t.get("half_depth_cm", 11.0)),
                        tuple(float(c) for c in t.get("heart_centre_cm", (3.0, 5.0, -2.0))))

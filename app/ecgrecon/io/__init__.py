@@ -7,7 +7,6 @@ with a one-line reason naming the file.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from ..errors import EcgReconError, InputError
@@ -18,7 +17,7 @@ from .common import MAX_BYTES, check_readable
 from .csv_io import read_csv, write_csv
 from .edf_io import read_edf, write_edf
 from .npz_io import read_npz, write_npz
-from .wfdb_io import read_wfdb, write_wfdb
+from .wfdb_io import check_record_name, read_wfdb, write_wfdb
 
 READ_FORMATS = {".hea": "WFDB", ".dat": "WFDB", ".mat": "WFDB / MATLAB", ".edf": "EDF/EDF+", ".csv": "CSV",
                 ".npz": "NumPy", **CLINICAL_SUFFIXES}
@@ -120,8 +119,8 @@ def write_recording(rec: Recording, path: str | Path, *, overwrite: bool = True,
             raise InputError("output exists; pass --force to replace it", t)
     if not p.parent.exists():
         raise InputError("output folder does not exist", p.parent)
-    if ext == ".hea" and not re.fullmatch(r"[\w\-]+", p.stem):
-        raise InputError("a WFDB record name may hold only letters, digits, '_' and '-' (no dots or spaces)", p)
+    if ext == ".hea":
+        check_record_name(p)
     if ext == ".hea":
         write_wfdb(rec, p)
     elif ext == ".csv":

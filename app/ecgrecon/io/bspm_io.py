@@ -40,20 +40,46 @@ def _comment_value(comments, key: str) -> str | None:
     return None
 
 
+def layout_named_in(recording: Path, value: str):
+    """The electrode layout a recording names (``# bspm-layout:`` in a header, ``layout`` in a .mat): a known
+    layout name, or a ``.json`` file relative to the recording's folder and inside it. Unlike a layout the
+    user passes on the command line, a name inside a file never reaches the rest of the disk. ``None`` for a
+    name that is not installed (the caller decides: detect from the channel names, or refuse)."""
+    from .. import bspm
+    from .filecheck import check_regular, referenced_file
+
+    value = str(value).strip()
+    if value in bspm.available_layouts():
+        return bspm.load_layout(value)
+    if value.lower().endswith(".json") or "/" in value or "\\" in value:
+        f = referenced_file(recording, value, "electrode layout")
+        check_regular(f, "electrode layout", report=recording)
+        try:
+            return bspm.load_layout(f.resolve())
+        except InputError as e:
+            raise InputError(f"electrode layout {value!r} named in the file: {e.problem}", recording) from None
+    return None
+
+
+def _unknown_layout(recording: Path, value: str) -> InputError:
+    from .. import bspm
+
+    have = ", ".join(sorted(bspm.available_layouts())) or "none"
+    return InputError(f"the file names electrode layout {value!r}, which is not installed (available: {have}; "
+                      "pass one with --bspm-layout)", recording)
+
+
 def maybe_bspm(rec: Recording, layout=None, path: str | Path | None = None) -> Recording:
     """``rec`` as a BSPM Recording when its channels are electrodes of a layout; else unchanged."""
     from .. import bspm
 
     if rec.electrodes is not None:
         return rec
-    named = layout or _comment_value(rec.meta.comments, "bspm-layout")
-    if named is not None:
-        try:
-            lay = bspm.load_layout(named)
-        except InputError:
-            if layout is not None:
-                raise
-            lay = bspm.detect_layout(rec.leads)
+    named = _comment_value(rec.meta.comments, "bspm-layout")
+    if layout is not None:  # given by the user: any name or path
+        lay = bspm.load_layout(layout)
+    elif named and path is not None:  # a name this installation lacks: the channel names may still tell
+        lay = layout_named_in(Path(path), named) or bspm.detect_layout(rec.leads)
     else:
         lay = bspm.detect_layout(rec.leads)
     if lay is None:
@@ -71,6 +97,14 @@ def _scalar(x):
     if a.dtype == object and a.size:
         return _scalar(a.ravel()[0])
     return a.ravel()[0] if a.size else None
+
+
+def _number(x, name: str, path: Path) -> float:
+    """One real number from a MATLAB variable (text, an empty matrix or a struct are refused by name)."""
+    a = np.asarray(x)
+    if a.size != 1 or a.dtype.kind not in "fiu":
+        raise InputError(f"'{name}' must be one number, got {a.dtype} of shape {a.shape}", path)
+    return float(a.ravel()[0])
 
 
 def _strings(x) -> list[str]:
@@ -103,15 +137,22 @@ def read_mat(path: Path, *, fs: float | None = None, units: str | None = None, l
     if pot.ndim != 2 or pot.dtype.kind not in "fiu" or min(pot.shape) == 0:
         raise InputError(f"'potvals' must be a numeric electrodes x samples matrix, got {pot.shape} {pot.dtype}",
                          path)
-    fs_file = next((float(_scalar(m[keys[k]])) for k in FS_KEYS if k in keys), None)
+    fs_file = next((_number(m[keys[k]], k, path) for k in FS_KEYS if k in keys), None)
     if fs_file is not None and fs is not None and abs(fs_file - fs) > 1e-6 * fs_file:
         raise InputError(f"--fs {fs:g} disagrees with the file's sampling rate {fs_file:g} Hz", path)
     rate = fs_file if fs_file is not None else fs
     if rate is None:
         raise InputError("the .mat file gives no sampling rate ('fs' or 'samplefrequency'); pass --fs", path)
     rate = check_fs(rate, path)
-    lay_name = layout or (_scalar(m[keys["layout"]]) if "layout" in keys else None)
-    lay = bspm.load_layout(lay_name or bspm.DEFAULT_LAYOUT)
+    lay_name = str(_scalar(m[keys["layout"]]) or "").strip() if "layout" in keys else ""
+    if layout is not None:  # given by the user: any name or path
+        lay = bspm.load_layout(layout)
+    elif lay_name:
+        lay = layout_named_in(path, lay_name)
+        if lay is None:
+            raise _unknown_layout(path, lay_name)
+    else:
+        lay = bspm.load_layout(bspm.DEFAULT_LAYOUT)
     names = next((_strings(m[keys[k]]) for k in NAME_KEYS if k in keys), None)
     if names is None:
         names = list(lay.names)

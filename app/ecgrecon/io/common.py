@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,12 +46,10 @@ def canonical_names(names: list[str], path: str | Path) -> tuple[str, ...]:
 
 
 def check_readable(path: Path) -> None:
-    if not path.exists():
-        raise InputError("file not found", path)
-    if path.is_dir():
-        raise InputError("is a folder, not a file", path)
-    if path.stat().st_size == 0:
-        raise InputError("file is empty", path)
+    """A regular, non-empty file with a name the file system takes (a FIFO would block the parser forever)."""
+    from .filecheck import check_regular
+
+    check_regular(path)
 
 
 def check_size(n_leads: int, n_samples: int, path: str | Path) -> None:
@@ -83,9 +80,11 @@ def check_fs(fs: float | None, path: str | Path) -> float:
 @contextmanager
 def atomic_path(target: Path, suffix: str = ""):
     """Yield a temporary path beside ``target``; rename it over ``target`` on success."""
+    from .tempfiles import temp_file
+
     target = Path(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix, dir=target.parent)
-    os.close(fd)
+    # named so that a later run removes it if this process is killed before the rename (tempfiles.sweep)
+    tmp = temp_file(target.with_name(target.name + (suffix if suffix and not target.name.endswith(suffix) else "")))
     try:
         yield Path(tmp)
         umask = os.umask(0)

@@ -13,10 +13,11 @@ from ..recording import Recording
 
 
 def read_mat(path: Path, *, fs: float | None = None, units: str | None = None, layout=None) -> Recording:
-    if not path.exists():
-        raise InputError("file not found", path)
-    if path.stat().st_size == 0:
-        raise InputError("file is empty", path)
     from .bspm_io import read_mat as _read
+    from .common import MAX_BYTES, check_readable
+
+    check_readable(path)  # a regular file: scipy would block on a FIFO
+    if path.stat().st_size > MAX_BYTES:
+        raise InputError(f"file is {path.stat().st_size / 1e9:.1f} GB, over the {MAX_BYTES / 1e9:.1f} GB limit", path)
 
     return _read(path, fs=fs, units=units, layout=layout)

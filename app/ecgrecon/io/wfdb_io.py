@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 import unicodedata
 from dataclasses import replace
 from datetime import datetime
@@ -18,24 +17,57 @@ from ..leads import einthoven_residual
 from ..recording import Meta, Recording
 from . import provenance
 from .common import canonical_names, check_fs, check_size, unit_factor
+from .filecheck import check_regular, referenced_file
+from .tempfiles import temp_dir, temp_path
 
 _BYTES_PER_SAMPLE = {"8": 1, "16": 2, "24": 3, "32": 4, "61": 2, "80": 1, "160": 2, "212": 1.5,
                      "310": 4 / 3, "311": 4 / 3}
 
 
-def _parse_header(path: Path):
-    import wfdb
+# wfdb's header regexes backtrack quadratically on long lines (100,000 characters take minutes): lines are
+# measured before wfdb sees them. WFDB's own tools limit a line to 255 characters; comments may hold more.
+MAX_HEADER_BYTES = 1_000_000
+MAX_LINE = 1024
+MAX_COMMENT = 8192
+MAX_SIGNALS = 4096
 
+
+def _check_header_text(path: Path) -> str:
+    """The header's text, refused before parsing when it is not a regular file, too big, not ASCII where WFDB
+    needs it, or has a line long enough to stall wfdb's regular expressions."""
+    st = check_regular(path)
+    if st.st_size > MAX_HEADER_BYTES:
+        raise InputError(f"header is {st.st_size} bytes; a WFDB header is a short text file (limit "
+                         f"{MAX_HEADER_BYTES} bytes)", path)
     try:
         text = path.read_text(errors="strict")
     except UnicodeDecodeError:
         raise InputError("header is not text (garbage or binary file)", path) from None
+    for k, line in enumerate(text.splitlines(), start=1):
+        comment = line.lstrip().startswith("#")
+        limit = MAX_COMMENT if comment else MAX_LINE
+        if len(line) > limit:
+            raise InputError(f"header line {k} is {len(line)} characters long (limit {limit}); not a WFDB header",
+                             path)
+        if not comment and not line.isascii():
+            # wfdb decodes headers as ASCII and drops other characters: "ЭКГ_üx.dat" would become "_x.dat"
+            raise InputError(f"header line {k} holds non-ASCII characters; WFDB record and file names are ASCII",
+                             path)
+    return text
+
+
+def _parse_header(path: Path):
+    import wfdb
+
+    text = _check_header_text(path)
     first = next((ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")), "")
     parts = first.split()
     if len(parts) < 2 or not re.fullmatch(r"[\w\-.]+(/\d+)?", parts[0]) or not parts[1].isdigit():
         raise InputError("not a WFDB header (first line must be 'name n_signals [fs [n_samples]]')", path)
     if int(parts[1]) == 0:
         raise InputError("header names zero signals", path)
+    if int(parts[1]) > MAX_SIGNALS:
+        raise InputError(f"header names {int(parts[1])} signals (limit {MAX_SIGNALS})", path)
     if "/" in parts[0]:
         raise InputError("multi-segment WFDB records are not supported; merge the segments into one record first",
                          path)
@@ -59,7 +91,32 @@ def _parse_header(path: Path):
     bad = sorted({str(f) for f in hdr.fmt or [] if str(f) not in DAT_FMTS})
     if bad:
         raise InputError(f"unsupported WFDB sample format {', '.join(bad)}", path)
+    _check_fields(hdr, path)
     return hdr
+
+
+def _check_fields(hdr, path: Path) -> None:
+    """Field ranges wfdb takes on trust: a skew of 99,999,999 made it allocate 2.2 GB for a 30 KB record, a
+    gain of 1e-36 overflows float32, 10^8 samples per frame multiply the allocation."""
+    n = int(hdr.sig_len or 0)
+    names = list(hdr.sig_name or [])
+    for k in range(int(hdr.n_sig or 0)):
+        lead = names[k] if k < len(names) else f"#{k + 1}"
+        g = (hdr.adc_gain or [0] * (k + 1))[k]
+        if g is not None and (not np.isfinite(g) or (g != 0 and not 1e-9 <= abs(g) <= 1e12)):
+            raise InputError(f"gain {g:g} of signal {lead} is not a usable ADC gain (0 means the default 200; "
+                             "else 1e-9 to 1e12 units per physical unit)", path)
+        b = (hdr.baseline or [0] * (k + 1))[k]
+        if b is not None and not np.isfinite(b):
+            raise InputError(f"baseline of signal {lead} is not a number", path)
+        skew = (hdr.skew or [0] * (k + 1))[k] or 0
+        if skew < 0 or skew > n:
+            raise InputError(f"skew {skew} of signal {lead} exceeds the record's {n} samples", path)
+        spf = (hdr.samps_per_frame or [1] * (k + 1))[k] or 1
+        if not 1 <= spf <= 1000:
+            raise InputError(f"{spf} samples per frame for signal {lead} (limit 1000)", path)
+    if n > 0:
+        check_size(sum(int(s or 1) for s in (hdr.samps_per_frame or [1] * int(hdr.n_sig))), n, path)
 
 
 def _short(e: Exception) -> str:
@@ -92,9 +149,11 @@ def read_wfdb(path: Path, *, trust_header_gains: bool = False) -> Recording:
         raise InputError("header gives zero samples", path)
     check_size(hdr.n_sig, n, path)
     for fname in sorted(set(hdr.file_name or [])):
-        f = path.parent / fname
-        if not f.exists():
+        # in the header's folder (symlinks resolved), a regular file: a FIFO would block wfdb forever
+        f = referenced_file(path, fname, "signal file")
+        if not f.exists() and not f.is_symlink():
             raise InputError(f"signal file {fname} named by the header is missing", path)
+        check_regular(f, "signal file", report=path)
     _check_dat_length(hdr, path)
     try:
         # smallest integer type that holds the format: a 24-hour Holter stays ~260 MB as int16
@@ -127,6 +186,9 @@ def read_wfdb(path: Path, *, trust_header_gains: bool = False) -> Recording:
         sig[j] = (col.astype(np.float64) - base[j]) * (factor[j] / gains[j])
         if invalid[j] is not None:
             sig[j][col == invalid[j]] = np.nan
+        if np.isinf(sig[j]).any():  # finite in float64, past float32's range after the gain
+            raise InputError(f"lead {names[j]} overflows after conversion to mV (gain {gains[j]:g}); check the "
+                             "header's gains and units", path)
     del d, rec
     comments = list(hdr.comments or [])
     roles, prov = provenance.from_lines(comments, names)
@@ -154,13 +216,14 @@ def _invalid_values(fmts: list[str]) -> list[int | None]:
 def _check_dat_length(hdr, path: Path) -> None:
     """Say "truncated" before wfdb fails with an opaque message."""
     by_file: dict[str, float] = {}
-    for fname, fmt in zip(hdr.file_name, hdr.fmt, strict=False):
-        if fname.lower().endswith(".mat"):
-            return  # .mat containers have their own header bytes
+    spfs = hdr.samps_per_frame or [1] * len(hdr.file_name)
+    # Challenge .mat files hold format-16 samples after a 24-byte MATLAB header that the byte offset ("16+24")
+    # skips, so the same count holds; without the offset the header only makes the file longer
+    for fname, fmt, spf in zip(hdr.file_name, hdr.fmt, spfs, strict=False):
         bps = _BYTES_PER_SAMPLE.get(str(fmt))
         if bps is None:
             return
-        by_file[fname] = by_file.get(fname, 0) + bps
+        by_file[fname] = by_file.get(fname, 0) + bps * (spf or 1)
     offsets = {f: (o or 0) for f, o in zip(hdr.file_name, hdr.byte_offset or [0] * len(hdr.file_name), strict=False)}
     for fname, per_frame in by_file.items():
         size = (path.parent / fname).stat().st_size - offsets.get(fname, 0)
@@ -195,6 +258,14 @@ def _wfdb_names(leads: tuple[str, ...]) -> list[str]:
     return out
 
 
+def check_record_name(path: Path) -> None:
+    """ASCII only: wfdb reads headers as ASCII and drops other letters, so a record written as "ЭКГ_üx" could
+    not be read back; refused before anything is written."""
+    if not re.fullmatch(r"[A-Za-z0-9_\-]+", Path(path).stem):
+        raise InputError("a WFDB record name may hold only ASCII letters, digits, '_' and '-' (no dots, spaces or "
+                         "accented letters); CSV, EDF and .npz names may hold any", path)
+
+
 def write_wfdb(rec: Recording, path: Path) -> None:
     """Write format-16 WFDB at a gain that keeps 1 uV resolution when the range allows."""
     import wfdb
@@ -215,7 +286,7 @@ def write_wfdb(rec: Recording, path: Path) -> None:
     for k, v in rec.meta.provenance.items():
         comments.append(f"ecgrecon-{k}: {v}")
     comments += provenance.to_lines(replace(rec, leads=tuple(names)))
-    tmpdir = Path(tempfile.mkdtemp(prefix=".ecgrecon-", dir=path.parent))
+    tmpdir = temp_dir(path.parent)  # named so that the next run removes it if this one is killed
     try:
         wfdb.wrsamp(
             name, fs=rec.fs, units=["mV"] * len(rec.leads), sig_name=names,
@@ -242,12 +313,13 @@ class WfdbStreamWriter:
 
     def __init__(self, path: Path, leads: tuple[str, ...], fs: float, comments: list[str] | tuple[str, ...] = ()):
         self.path = Path(path)
+        check_record_name(self.path)
         self.leads = tuple(leads)
         self.fs = float(fs)
         self.comments = [c.replace("\n", " ") for c in comments]
         self.n = 0
         self.clipped = 0
-        self._tmp = self.path.with_name(f".{self.path.stem}.{id(self)}.dat.tmp")
+        self._tmp = temp_path(self.path, ".dat.tmp")  # removed by the next run if this one is killed
         self._fh = self._tmp.open("wb")
 
     def write(self, block: np.ndarray) -> None:
@@ -270,7 +342,7 @@ class WfdbStreamWriter:
         if self.clipped:
             self.comments.append(f"ecgrecon: {self.clipped} samples clipped at +-32.767 mV")
         lines += [f"# {c}" for c in self.comments]
-        hea_tmp = self.path.with_name(f".{name}.{id(self)}.hea.tmp")
+        hea_tmp = temp_path(self.path, ".hea.tmp")
         hea_tmp.write_text("\n".join(lines) + "\n")
         os.replace(self._tmp, self.path.with_suffix(".dat"))
         os.replace(hea_tmp, self.path.with_suffix(".hea"))
