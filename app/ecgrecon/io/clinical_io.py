@@ -23,6 +23,7 @@ from .common import MAX_BYTES, canonical_names, check_fs, check_readable, check_
 SUFFIXES = {".dcm": "DICOM waveform", ".dicom": "DICOM waveform", ".xml": "XML ECG (HL7 aECG, GE MUSE, Philips "
             "Sierra, Mortara)", ".scp": "SCP-ECG", ".ecg": "ISHNE Holter", ".json": "AliveCor Kardia",
             ".mwf": "MFER", ".mfer": "MFER", ".mfr": "MFER"}
+_NO_MAGIC = ("SCP-ECG", "AliveCor Kardia JSON", "MFER")
 _MAGIC = (b"DICM", b"ISHNE1.0", b"ANN  1.0", b"<?xml", b"<AnnotatedECG", b"<restingecgdata", b"<RestingECG")
 
 
@@ -33,7 +34,18 @@ def looks_clinical(path: Path) -> bool:
             head = fh.read(512)
     except OSError:
         return False
-    return head[128:132] == b"DICM" or any(head.lstrip().startswith(m) for m in _MAGIC[1:])
+    if head[128:132] == b"DICM" or any(head.lstrip().startswith(m) for m in _MAGIC[1:]):
+        return True
+    # SCP-ECG (a CRC, then sections), Kardia JSON and MFER have no magic word: ask ecgdatakit's content check
+    if not head:
+        return False
+    try:
+        import ecgdatakit as ek
+
+        fmt = ek.FileParser.detect_format(path)
+    except Exception:  # noqa: BLE001 - a file it cannot even look at is simply not recognised
+        return False
+    return fmt is not None and fmt["name"] in _NO_MAGIC
 
 
 def read_clinical(path: Path) -> Recording:
@@ -42,12 +54,14 @@ def read_clinical(path: Path) -> Recording:
     check_readable(path)
     if path.stat().st_size > MAX_BYTES:
         raise InputError(f"file is {path.stat().st_size / 1e9:.1f} GB, over the {MAX_BYTES / 1e9:.1f} GB limit", path)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # parser warnings become Meta.warnings below, not stderr noise
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")  # parser warnings become Meta.warnings below, not stderr noise
         fmt = ek.FileParser.detect_format(path)
         if fmt is None:
             raise InputError("not a recognised ECG file (DICOM, HL7 aECG, SCP-ECG, GE MUSE, Philips Sierra, "
                              "ISHNE, AliveCor Kardia, MFER)", path)
+        if "Sierra" in fmt["name"]:
+            _xli_wraps_at_16_bits()
         try:
             rec = fmt["parser_class"]().parse(path)
         except ek.ECGDataKitError as e:
@@ -60,6 +74,14 @@ def read_clinical(path: Path) -> Recording:
     keep = [lead for lead in leads if float(lead.sampling_rate) == rate]
     warns = [f"dropped lead {lead.label!r}: sampled at {lead.sampling_rate} Hz, not {rate:g} Hz"
              for lead in leads if float(lead.sampling_rate) != rate]
+    for w in said:  # what the parser noticed (a truncated Holter, a bad checksum ...), one line each, once
+        line = " ".join(str(w.message).split())[:200]
+        if issubclass(w.category, UserWarning) and line and line not in warns:
+            warns.append(line)
+    declared, held = (getattr(rec, "raw_metadata", None) or {}).get("ecg_size"), len(leads[0].samples)
+    if "ISHNE" in fmt["name"] and isinstance(declared, int) and held < declared != held * len(rec.leads):
+        warns.append(f"the ISHNE header declares {declared} samples per lead, the file holds {held}: "
+                     "it may be truncated")
     fs = check_fs(rate, path)
     n = min(len(lead.samples) for lead in keep)
     if any(len(lead.samples) != n for lead in keep):
@@ -74,6 +96,11 @@ def read_clinical(path: Path) -> Recording:
         rows.append(np.asarray(x.samples[:n], dtype=np.float64) * unit_factor(u, path, lead.label))
         units.append(u)
     names = canonical_names([str(lead.label).strip() for lead in keep], path)
+    if "Sierra" in fmt["name"]:
+        cut = _philips_calibration_tail(rows, fs)
+        if cut:
+            rows = [r[:-cut] for r in rows]
+            warns.append(f"dropped the last {cut / fs:g} s: the 1 mV calibration pulse Philips appends, not ECG")
     meta = Meta(record_id=path.stem, source=str(path), start_time=_start(rec), patient=_patient(rec),
                 units_found=tuple(units), comments=tuple(_device_lines(rec, fmt["name"])), warnings=tuple(warns))
     out = Recording(np.asarray(rows, dtype=np.float32), fs, names, meta=meta)
@@ -82,6 +109,52 @@ def read_clinical(path: Path) -> Recording:
         roles, prov = provenance.from_json(block, names)
         out = provenance.apply(out, roles, prov)
     return out
+
+
+def _xli_wraps_at_16_bits() -> None:
+    """Philips Sierra XLI waveforms are 16-bit samples coded as second differences (bitspersample=16).
+    ecgdatakit 2.0.3 undoes the differences in unbounded integers, so a file whose coding relies on 16-bit
+    wrap-around (pysierraecg's test file deid_3.xml, a real Cardiac Science export) fails with an int32
+    overflow. The decoders of the format's authors keep 16 bits (sierraecg stores each value in int16);
+    this does the same. Where nothing wraps the result is identical, so it is installed once, for good."""
+    from ecgdatakit.parsing.codecs import xli
+
+    if getattr(xli, "xli_decode_deltas", None) is None or getattr(xli.xli_decode_deltas, "_ecgrecon", False):
+        return
+
+    def decode_deltas(buffer, first):
+        codes = xli.xli_unpack(buffer).astype(np.int64)
+        if len(codes) < 2:
+            return xli_original(buffer, first)  # the library's own error for a short chunk
+        out = codes.tolist()
+        x, y, last = out[0], out[1], int(first)
+        for i in range(2, len(out)):
+            z = ((2 * y - x - last + 32768) & 0xFFFF) - 32768
+            last = out[i] - 64
+            out[i], x, y = z, y, z
+        return np.asarray(out, dtype=np.int32)
+
+    xli_original = xli.xli_decode_deltas
+    decode_deltas._ecgrecon = True
+    decode_deltas.original = xli_original
+    xli.xli_decode_deltas = decode_deltas
+
+
+def _philips_calibration_tail(rows: list[np.ndarray], fs: float) -> int:
+    """Philips Sierra 12-lead exports hold 11 s per channel: 10 s of ECG, then a second that carries a
+    1 mV calibration pulse, the same square wave in every lead (BRAVEHEART crops the same 500 samples).
+    Returns how many samples to drop: one second when every lead shows that pulse in its last second."""
+    n, tail = len(rows[0]), int(round(fs))
+    if len(rows) < 2 or n < 3 * tail:
+        return 0
+    last = np.asarray([r[n - tail:] for r in rows])
+    same = np.ptp(last, axis=0) < 1e-6  # every lead equal at this sample
+    pulse = same & (np.abs(last[0]) >= 0.5) & (np.abs(last[0]) <= 2.0)
+    run = best = 0
+    for flag in pulse:
+        run = run + 1 if flag else 0
+        best = max(best, run)
+    return tail if best >= 0.05 * fs else 0
 
 
 def _ecgrecon_block(path: Path, fmt_name: str) -> dict | None:
@@ -123,6 +196,7 @@ def _device_lines(rec, fmt_name: str) -> list[str]:
         if parts:
             lines.append("device: " + " ".join(parts))
     filt = getattr(getattr(getattr(r, "acquisition", None), "filters", None), "__dict__", None)
-    if filt:
-        lines.append("filters in the device: " + ", ".join(f"{k} {v}" for k, v in filt.items() if v is not None))
+    said = [f"{k} {v}" for k, v in (filt or {}).items() if v is not None]
+    if said:
+        lines.append("filters in the device: " + ", ".join(said))
     return lines
