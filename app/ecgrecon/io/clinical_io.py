@@ -135,8 +135,7 @@ def _xli_wraps_at_16_bits() -> None:
         return np.asarray(out, dtype=np.int32)
 
     xli_original = xli.xli_decode_deltas
-    decode_deltas._ecgrecon = True
-    decode_deltas.original = xli_original
+    decode_deltas.__dict__.update(_ecgrecon=True, original=xli_original)  # marked as ours; the library's kept
     xli.xli_decode_deltas = decode_deltas
 
 
