@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import InputError
+from .errors import Cancelled, EcgReconError, InputError
 from .leads import STANDARD_12
 from .modelcard import ModelCard, ModelZoo, load_zoo
 from .recording import Recording
@@ -102,39 +102,77 @@ def resolve_configs(rec: Recording, zoo: ModelZoo, configs: list[str] | None = N
     return out
 
 
+@dataclass(frozen=True)
+class ConfigJob:
+    """One configuration to run on the recording: a job for :func:`ecgrecon.batch.run_records`."""
+
+    card: ModelCard
+    recording: Recording = field(repr=False, compare=False)
+    zoo: ModelZoo = field(repr=False, compare=False)
+    keep_signals: bool = False
+    force_patient: bool = False
+
+    @property
+    def path(self) -> str:  # how the batch runner names a job that failed
+        return self.card.id
+
+
+def run_config(job: ConfigJob, cancel: Callable[[], bool] | None = None) -> dict:
+    """``{"result": ConfigResult}``, or ``{"error": message, "exception": the EcgReconError}``."""
+    from . import pipeline
+    from .recording import Role
+
+    rec, card = job.recording, job.card
+    try:
+        if card.architecture == "personal":  # a patient pack: checked against the recording like anywhere
+            plan = pipeline.plan(rec, patient=card.card_path.parent, force_patient=job.force_patient, zoo=job.zoo)
+        else:
+            plan = pipeline.plan(rec, inputs=card.input_leads, model_id=card.id, zoo=job.zoo)
+        res = pipeline.run(plan, cancel=cancel)
+    except Cancelled:
+        raise
+    except EcgReconError as e:  # kept whole, so the caller raises the same error (and exit code) it would alone
+        return {"error": str(e), "exception": e}
+    assert res.metrics is not None
+    ms = {m.lead: m for m in res.metrics.leads}
+    return {"result": ConfigResult(
+        configuration=card.configuration, model=card.id, inputs=card.input_leads,
+        r={n: ms[n].r for n in ms}, rmse_uv={n: ms[n].rmse_uv for n in ms}, roles={n: ms[n].role for n in ms},
+        reconstructed_median_r=res.metrics.median_r(Role.RECONSTRUCTED),
+        reconstructed_median_rmse_uv=res.metrics.median_rmse(Role.RECONSTRUCTED),
+        signals=res.result.signals if job.keep_signals else None,
+        expected_r={n: t.expected_r for n, t in (res.trust or {}).items()},
+        low_confidence=res.low_confidence_leads())}
+
+
 def run_configs(rec: Recording, cards: list[ModelCard], zoo: ModelZoo | None = None, *, keep_signals: bool = False,
                 progress: Callable[[int, int, str], None] | None = None,
                 cancel: Callable[[], bool] | None = None, force_patient: bool = False) -> list[ConfigResult]:
-    """Reconstruct with each card; R/RMSE per lead against the recording's own 12 leads."""
-    from . import pipeline
+    """Reconstruct with each card; R/RMSE per lead against the recording's own 12 leads.
+
+    The configurations run one after another through the project's batch runner (in this process: they share
+    the recording), so ``ecgrecon compare`` and the viewer's comparison view run the same code.
+    ``progress(done, total, id of the one starting)``; the last call has an empty id."""
+    from .batch import run_records
 
     zoo = zoo or load_zoo()
     if not all(n in rec.leads for n in STANDARD_12):
         raise InputError("comparison needs the 12 standard leads (or a body surface map) as truth",
                          rec.meta.source or None)
+    jobs = [ConfigJob(card, rec, zoo, keep_signals, force_patient) for card in cards]
     out = []
-    for i, card in enumerate(cards):
-        if progress:
-            progress(i, len(cards), card.id)
-        if card.architecture == "personal":  # a patient pack: checked against the recording like anywhere
-            plan = pipeline.plan(rec, patient=card.card_path.parent, force_patient=force_patient, zoo=zoo)
-        else:
-            plan = pipeline.plan(rec, inputs=card.input_leads, model_id=card.id, zoo=zoo)
-        res = pipeline.run(plan, cancel=cancel)
-        assert res.metrics is not None
-        ms = {m.lead: m for m in res.metrics.leads}
-        from .recording import Role
-
-        out.append(ConfigResult(
-            configuration=card.configuration, model=card.id, inputs=card.input_leads,
-            r={n: ms[n].r for n in ms}, rmse_uv={n: ms[n].rmse_uv for n in ms}, roles={n: ms[n].role for n in ms},
-            reconstructed_median_r=res.metrics.median_r(Role.RECONSTRUCTED),
-            reconstructed_median_rmse_uv=res.metrics.median_rmse(Role.RECONSTRUCTED),
-            signals=res.result.signals if keep_signals else None,
-            expected_r={n: t.expected_r for n, t in (res.trust or {}).items()},
-            low_confidence=res.low_confidence_leads()))
     if progress:
-        progress(len(cards), len(cards), "")
+        progress(0, len(jobs), jobs[0].card.id if jobs else "")
+    for item in run_records(lambda job: run_config(job, cancel), jobs, workers=1, cancel=cancel):
+        res = item.result
+        if "exception" in res:
+            raise res["exception"]
+        if "error" in res:  # an unexpected failure, already one line with the configuration's id
+            raise RuntimeError(res["error"])
+        out.append(res["result"])
+        if progress:
+            nxt = item.index + 1
+            progress(nxt, len(jobs), jobs[nxt].card.id if nxt < len(jobs) else "")
     return out
 
 

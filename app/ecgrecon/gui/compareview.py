@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
+    QStyle,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -45,6 +46,7 @@ from ..recording import Recording
 from .worker import Runner
 
 COLUMNS = list(STANDARD_12) + ["recon. median R"]
+MAX_VISIBLE_ROWS = 12  # configurations shown without scrolling the table
 OVERLAY_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
 
 
@@ -52,6 +54,23 @@ OVERLAY_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17be
 # 0.75 and 0.95 must look different at a glance (a white-to-green ramp made both green); light enough for black text
 _R_STOPS = ((0.75, (239, 138, 122)), (0.85, (248, 190, 120)), (0.92, (250, 232, 140)), (0.96, (200, 232, 160)),
             (1.0, (140, 210, 140)))
+
+
+def _list_width(lst: QListWidget) -> int:
+    """Width at which every entry of a list shows in full, with room for a vertical scrollbar."""
+    return (lst.sizeHintForColumn(0) + 2 * lst.frameWidth() + lst.style().pixelMetric(
+        QStyle.PixelMetric.PM_ScrollBarExtent) + 8)
+
+
+def _line_icon(colour: str, width: float) -> QIcon:
+    """A short line in a trace's colour and width, the legend's key."""
+    pm = QPixmap(28, 12)
+    pm.fill(QColor(0, 0, 0, 0))
+    p = QPainter(pm)
+    p.setPen(QPen(QColor(colour), width))
+    p.drawLine(2, 6, 26, 6)
+    p.end()
+    return QIcon(pm)
 
 
 def r_colour(r: float) -> QColor:
@@ -119,8 +138,12 @@ class CompareDialog(QDialog):
         for ax in ("left", "bottom"):
             self.plot.getPlotItem().getAxis(ax).setPen("k")
             self.plot.getPlotItem().getAxis(ax).setTextPen("k")
-        # legend outside the traces' usual area (top right, translucent) so it does not cover them
-        self.plot.addLegend(labelTextColor="k", offset=(-10, 10), brush=(255, 255, 255, 170))
+        # the legend is a list beside the plot, never over it: any corner of the plot covers some beat's trace
+        self.legend = QListWidget()
+        self.legend.setObjectName("legend")
+        self.legend.setSelectionMode(QListWidget.SelectionMode.NoSelection)
+        self.legend.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.legend.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.plot.setLabel("bottom", "time (s)")
         self.plot.setLabel("left", "mV")
         self.csv_button = QPushButton("Export CSV…")
@@ -151,13 +174,20 @@ class CompareDialog(QDialog):
         orow.addWidget(self.csv_button)
         orow.addWidget(self.png_button)
         rv.addLayout(orow)
-        rv.addWidget(self.plot, 3)
+        prow = QHBoxLayout()
+        prow.addWidget(self.plot, 1)
+        prow.addWidget(self.legend)
+        rv.addLayout(prow, 3)
         split = QSplitter()
         split.addWidget(left)
         split.addWidget(self.results_widget)
         split.setStretchFactor(1, 3)
+        split.setCollapsible(0, False)
         QVBoxLayout(self).addWidget(split)
-        self.resize(1200, 700)
+        # every configuration's name, inputs and model in full (the list must not need a horizontal scrollbar)
+        self.config_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.config_list.setMinimumWidth(_list_width(self.config_list))
+        self.resize(1280, 760)
 
     # -- running -----------------------------------------------------------------------------------------
     def selected_cards(self):
@@ -165,7 +195,8 @@ class CompareDialog(QDialog):
                if self.config_list.item(i).checkState() == Qt.CheckState.Checked]
         return [self.zoo.get(i) for i in ids]
 
-    def run(self) -> Runner | None:
+    def run(self, start: bool = True) -> Runner | None:
+        """Run the checked configurations in a worker thread; ``start=False`` lets a caller connect first."""
         cards = self.selected_cards()
         if not cards:
             self.status.setText("no configuration chosen")
@@ -179,7 +210,8 @@ class CompareDialog(QDialog):
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, len(cards))
-        self.job.start()
+        if start:
+            self.job.start()
         return self.job
 
     def cancel(self) -> None:
@@ -234,10 +266,18 @@ class CompareDialog(QDialog):
             it.setFont(f)
             self.table.setItem(i, len(STANDARD_12), it)
         self.table.resizeColumnsToContents()
+        self._fit_table_rows()
         for b in (self.csv_button, self.png_button):
             b.setEnabled(bool(self.results))
         self.status.setText(f"{len(self.results)} configuration(s) compared")
         self._draw_overlay(self.lead_combo.currentText())
+
+    def _fit_table_rows(self) -> None:
+        """Tall enough for every row up to MAX_VISIBLE_ROWS (eight configurations showed seven and a half)."""
+        n = min(self.table.rowCount(), MAX_VISIBLE_ROWS)
+        rows = sum(self.table.rowHeight(i) for i in range(n))
+        bar = self.table.horizontalScrollBar().sizeHint().height()  # room for it, should the columns not fit
+        self.table.setMinimumHeight(self.table.horizontalHeader().height() + rows + 2 * self.table.frameWidth() + bar)
 
     def table_values(self) -> dict[str, dict[str, float]]:
         """{configuration: {lead or 'median': R}} as shown in the table."""
@@ -253,6 +293,8 @@ class CompareDialog(QDialog):
 
     def _draw_overlay(self, lead: str) -> None:
         self.plot.clear()
+        self.legend.clear()
+        self.plot.setTitle(None)
         if not self.results or lead not in self.rec.leads:
             return
         t = self.rec.time
@@ -261,19 +303,30 @@ class CompareDialog(QDialog):
         from ..inference import preprocessing_spec
 
         spec = preprocessing_spec(self.zoo.get(self.results[0].model))
+        if not spec.is_identity():  # once, above the plot: in each legend entry it made the legend wide
+            self.plot.setTitle(f"filtered as scored: {spec.describe()}", color="k", size="9pt")
         truth = self.rec.lead(lead)[None].astype(np.float64)
         truth = truth[0] if spec.is_identity() else apply_filters(truth, self.rec.fs, spec)[0]
-        self.plot.plot(t, truth, pen=pg.mkPen("k", width=2.5), name=f"{lead} truth ({spec.describe()})")
+        self._trace(t, truth, "k", 2.5, f"{lead} recorded")
         k = STANDARD_12.index(lead)
         for i, r in enumerate(self.results):
             if r.signals is None:
                 continue
             y = r.signals[k][None].astype(np.float64)
             y = y[0] if spec.is_identity() else apply_filters(y, self.rec.fs, spec)[0]
-            self.plot.plot(t[: y.shape[0]], y,
-                           pen=pg.mkPen(OVERLAY_COLOURS[i % len(OVERLAY_COLOURS)], width=1),
-                           name=f"{r.configuration} (R {r.r.get(lead, float('nan')):.3f})")
+            self._trace(t[: y.shape[0]], y, OVERLAY_COLOURS[i % len(OVERLAY_COLOURS)], 1.0,
+                        f"{r.configuration} (R {r.r.get(lead, float('nan')):.3f})")
+        self.legend.setFixedWidth(_list_width(self.legend))
         self.plot.setXRange(0, min(3.0, self.rec.duration), padding=0.01)  # a few beats; pan/zoom for more
+
+    def _trace(self, t: np.ndarray, y: np.ndarray, colour: str, width: float, name: str) -> None:
+        self.plot.plot(t, y, pen=pg.mkPen(colour, width=width), name=name)
+        it = QListWidgetItem(_line_icon(colour, width), name)
+        it.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        self.legend.addItem(it)
+
+    def legend_entries(self) -> list[str]:
+        return [self.legend.item(i).text() for i in range(self.legend.count())]
 
     # -- export ------------------------------------------------------------------------------------------
     def export_csv(self, path: str | Path) -> Path:

@@ -64,6 +64,14 @@ def _value_menu(owner: QMainWindow, menu: QMenu, values: Iterable[float], unit: 
     return actions
 
 
+def input_label(m: ViewerModel, inputs: tuple[str, ...]) -> str:
+    """How the toolbar names an input configuration: its name (as the cards, the comparison and the CLI
+    call it) and its leads, e.g. "EASI (E-S, A-S, A-I)"."""
+    leads = ", ".join(inputs)
+    names = [c.configuration for c in (m.zoo.cards if m.zoo is not None else []) if c.input_leads == inputs]
+    return f"{names[0]} ({leads})" if names else leads
+
+
 def _refill(combo: QComboBox, items: list[tuple[str, Any]], current: int) -> None:
     """Replace a combo's entries (text, data) without announcing it as the user's choice."""
     combo.blockSignals(True)
@@ -185,6 +193,8 @@ class Menus:
         tb.addWidget(QLabel(" Measured leads: "))
         self.inputs_combo = QComboBox()
         self.inputs_combo.setMinimumContentsLength(10)
+        # "SHIRT (LA-RA, LL-RA, V2-RA)" in full: the combo grows with its longest entry
+        self.inputs_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.inputs_combo.activated.connect(lambda i: win._inputs_chosen(i))
         tb.addWidget(self.inputs_combo)
         tb.addWidget(QLabel("  Model: "))
@@ -234,7 +244,7 @@ class Menus:
         """The input configurations this recording supports, the current one selected."""
         choices = m.input_choices()
         # findData cannot compare Python tuples: look for it ourselves
-        _refill(self.inputs_combo, [(", ".join(cfg), cfg) for cfg in choices],
+        _refill(self.inputs_combo, [(input_label(m, cfg), cfg) for cfg in choices],
                 choices.index(m.inputs) if m.inputs in choices else 0)
 
     def fill_models(self, m: ViewerModel) -> None:
