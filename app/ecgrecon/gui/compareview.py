@@ -1,11 +1,13 @@
 """Compare lead configurations on one recording: R heatmap, medians, overlay of one lead, export.
 
-``CompareDialog(rec)`` runs the chosen configurations in a worker thread with
-:func:`ecgrecon.comparison.run_configs` (the numbers ``ecgrecon compare --json``
-prints), then shows a configurations x leads table coloured by R (inputs
-marked m, exact leads d), the reconstructed-only median per configuration, and
-one chosen lead of every configuration over the truth. Export: CSV (numbers)
-and PNG (the dialog's table and plot).
+``CompareDialog(rec)`` runs the chosen configurations on the viewer's worker
+runner (:mod:`.worker`) with :func:`ecgrecon.comparison.run_configs`, which
+runs them through the batch runner exactly as ``ecgrecon compare`` does (the
+same numbers as ``--json``). It then shows a configurations x leads table
+coloured by R (inputs marked m, exact leads d), the reconstructed-only median
+per configuration, and one chosen lead of every configuration over the
+recorded lead, with the legend beside the plot. Export: CSV (numbers) and PNG
+(the dialog's table and plot).
 """
 
 from __future__ import annotations
