@@ -110,7 +110,7 @@ def test_roles_and_model_survive_every_writer(reconstruction, tmp_path, ext):
 
 
 def test_streamed_wfdb_keeps_roles_and_model(tmp_path, monkeypatch):
-    monkeypatch.setattr(pipeline, "STREAM_BYTES", 1000)
+    monkeypatch.setattr(pipeline, "STREAM_S", 1.0)
     out = tmp_path / "s.hea"
     assert cli.main(["reconstruct", str(SAMPLES / "ludb_3_3lead.hea"), "-o", str(out)]) == 0
     d = _info(out)

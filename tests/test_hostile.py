@@ -28,13 +28,13 @@ def test_streamed_output_never_replaces_the_signal_file_a_header_names(tmp_path,
     (tmp_path / "long.hea").write_text(hea)
     (tmp_path / "longsig.hea").unlink()
     before = (tmp_path / "longsig.dat").read_bytes()
-    monkeypatch.setattr(pipeline, "STREAM_BYTES", 1000)  # take the streaming path with a 10 s file
+    monkeypatch.setattr(pipeline, "STREAM_S", 1.0)  # take the streaming path with a 10 s file
     rc, err = _main(capsys, "reconstruct", str(tmp_path / "long.hea"), "-o", str(tmp_path / "longsig.hea"),
                     "--force")
     assert rc == 2 and "refusing to write over the input file" in err
     assert (tmp_path / "longsig.dat").read_bytes() == before
     # the in-memory path refuses the same
-    monkeypatch.setattr(pipeline, "STREAM_BYTES", 512_000_000)
+    monkeypatch.setattr(pipeline, "STREAM_S", 3600.0)
     rc, err = _main(capsys, "reconstruct", str(tmp_path / "long.hea"), "-o", str(tmp_path / "longsig.hea"),
                     "--force")
     assert rc == 2 and "refusing to write over the input file" in err

@@ -203,7 +203,7 @@ def test_streamed_cli_for_long_recordings(tmp_path, zoo, monkeypatch):
     import ecgrecon.pipeline as pl
     from ecgrecon.io.wfdb_io import WfdbStreamWriter
 
-    monkeypatch.setattr(pl, "STREAM_BYTES", 1000)  # force the streaming path on a short file
+    monkeypatch.setattr(pl, "STREAM_S", 1.0)  # force the streaming path on a short file
     src = read_recording(Path(__file__).parents[1] / "resources/samples/ludb_3_3lead.hea")
     w = WfdbStreamWriter(tmp_path / "h.hea", src.leads, src.fs)
     for _ in range(3):

@@ -8,13 +8,26 @@ leads -> resampled back -> 12-lead Recording whose every lead carries its role.
 Chunks overlap by more than the network's receptive field and start on
 multiples of its downsampling factor, so chunked output equals whole-signal
 output (no seams). Filtering uses a longer margin than the filter's settling.
+
+One block path for every length (:func:`reconstruct_blocks`): a recording, or
+a span of it, is read a chunk at a time (a WFDB file straight from disk, see
+ecgrecon.io.wfdb_blocks), reconstructed and handed on as 12-lead blocks.
+:func:`reconstruct` collects the blocks into one Recording; a streaming sink
+writes them as they come. Chunks run in parallel on ``threads`` worker
+threads, one single-threaded onnxruntime session run per chunk (on long
+recordings this scales better than onnxruntime's own threads over one chunk).
 """
 
 from __future__ import annotations
 
+import math
 import threading
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -26,8 +39,9 @@ from .metrics import RecordMetrics, compare
 from .modelcard import ModelCard, ModelZoo, load_zoo
 from .recording import Provenance, Recording, Role
 
-STREAM_LIMIT_H = 2.9  # pipeline.STREAM_BYTES for 12 float32 leads at 500 Hz
 FILTER_MARGIN_S = 10.0  # 0.5 Hz Butterworth transients decay below 1e-9 within this
+CHUNK_S = 60.0  # seconds of output per chunk: 2 % overlap cost, a few MB per chunk, fast network runs
+RESAMPLE_CONTEXT_S = 1.0  # polyphase filters reach ~10 input samples; a second of context is ample
 
 ProgressFn = Callable[[float], None]
 
@@ -40,7 +54,7 @@ class ReconstructionRequest:
     model_id: str
     inputs: tuple[str, ...] | None = None  # default: the model's inputs
     threads: int = 1
-    chunk_seconds: float = 60.0
+    chunk_seconds: float = CHUNK_S
 
 
 @dataclass(frozen=True)
@@ -66,6 +80,7 @@ class Reconstruction:
     preprocessing: FilterSpec
     notes: tuple[str, ...] = field(default_factory=tuple)
     trust: dict[str, LeadTrust] | None = None  # per reconstructed lead; None when the card has no trust model
+    length_note: str = ""  # the length switch chose this model (pipeline.model_for_length): say so everywhere
 
     @property
     def roles(self) -> dict[str, Role]:
@@ -94,26 +109,33 @@ class _Sessions:
         with cls._lock:
             sess = cls._cache.get(key)
             if sess is None:
+                from .onnxgraph import session_bytes
+
                 opts = ort.SessionOptions()
                 opts.intra_op_num_threads = max(1, int(threads))
                 opts.inter_op_num_threads = 1
                 opts.log_severity_level = 3
+                # idle pool threads spinning for work steal the core the other chunk's thread runs on
+                opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                if card.onnx_file is None:
+                    raise ModelError(f"model {card.id} has no network file of its own")
                 try:
-                    sess = ort.InferenceSession(str(card.onnx_file), opts, providers=["CPUExecutionProvider"])
+                    sess = ort.InferenceSession(session_bytes(card.onnx_file), opts,
+                                                providers=["CPUExecutionProvider"])
                 except Exception as e:
                     raise ModelError(f"model {card.id}: cannot load ({' '.join(str(e).split())[:120]})") from None
                 cls._cache[key] = sess
             return sess
 
 
-def _check_inputs(rec: Recording, inputs: tuple[str, ...], card: ModelCard) -> None:
+def _check_inputs(rec: Any, inputs: tuple[str, ...], card: ModelCard) -> None:
     missing = [n for n in inputs if n not in rec.leads]
     if missing:
         raise InputError(f"recording has no lead {', '.join(missing)} (has {', '.join(rec.leads)}); "
                          f"model {card.id} needs {', '.join(card.input_leads)}", rec.meta.source or None)
     if set(inputs) != set(card.input_leads):
         raise InputError(f"model {card.id} takes {','.join(card.input_leads)}, not {','.join(inputs)}")
-    for n in inputs:
+    for n in inputs if isinstance(rec, Recording) else ():  # a record on disk is checked block by block
         x = rec.lead(n)
         bad = ~np.isfinite(x)
         if bad.any():
@@ -178,45 +200,247 @@ def iter_chunks(x: np.ndarray | list[np.ndarray], card: ModelCard, members: list
             progress(min(1.0, stop / n))
 
 
-def reconstruct(rec: Recording, model: ModelCard | str, inputs: tuple[str, ...] | list[str] | None = None, *,
-                zoo: ModelZoo | None = None, threads: int = 1, chunk_seconds: float = 60.0,
-                progress: ProgressFn | None = None, cancel: Callable[[], bool] | None = None) -> Reconstruction:
-    """Rebuild the 12 standard leads of ``rec`` from the model's three inputs."""
+@dataclass(frozen=True)
+class Block:
+    """One chunk of a reconstruction, in time order (see :func:`reconstruct_blocks`)."""
+
+    start: int  # first sample, at the recording's rate, counted from the recording's start
+    signals: np.ndarray  # 12 x n float32 mV, STANDARD_12 order, roles as :func:`stream_roles`
+    model_start: int  # first sample of the model-rate arrays, counted from the recording's start
+    x_pre: np.ndarray  # 3 x m preprocessed inputs at the model rate (float32)
+    net: np.ndarray  # K x m network output at the model rate (ensemble mean; after a patient map)
+    members: np.ndarray | None  # M x K x m each member's own output (ensembles only: the trust's disagreement)
+    trust: dict[str, LeadTrust] | None = None  # with_trust: this block's own (see block_trust)
+
+    @property
+    def stop(self) -> int:
+        return self.start + self.signals.shape[1]
+
+
+def read_block(rec: Any, names: tuple[str, ...] | list[str], a: int, b: int) -> np.ndarray:
+    """Leads ``names``, samples a..b, float32 mV, of a Recording or of anything with ``block()`` (a record
+    read from disk in blocks, ecgrecon.io.wfdb_blocks)."""
+    if hasattr(rec, "block"):
+        return rec.block(tuple(names), a, b)
+    return np.stack([rec.lead(n)[a:b] for n in names]).astype(np.float32, copy=False)
+
+
+def _rate(fs_out: float, fs_in: float) -> Fraction:
+    return Fraction(fs_out / fs_in).limit_denominator(1000)  # as conditioning.resample
+
+
+class _Geometry:
+    """Where each chunk reads, runs the network and cuts, at the model and the recording rate.
+
+    A chunk is a span [u, v) of the recording. The network runs on a core [s, e) at the model rate that
+    covers it, plus the receptive field (``ov``) on both sides; the filters see ``margin`` more. The core
+    starts on a multiple of the network's downsampling factor (and of the back-resampling period), so a
+    sample's output does not depend on where the chunk, or a requested span, begins.
+    """
+
+    def __init__(self, rec: Any, card: ModelCard, members: list[ModelCard], spec: FilterSpec) -> None:
+        self.fs, self.fs_m = rec.fs, float(card.fs)
+        self.n = rec.n_samples
+        self.same = abs(self.fs - self.fs_m) < 1e-9
+        self.mult = max(c.length_multiple for c in members)
+        self.ov = math.ceil(max(c.overlap_samples for c in members) / self.mult) * self.mult
+        fmargin = 0 if spec.is_identity() else math.ceil(FILTER_MARGIN_S * self.fs_m / self.mult) * self.mult
+        self.margin = max(self.ov, fmargin)
+        self.lags = max((abs(v) for v in card.raw["personal"]["lags_samples"]), default=0) \
+            if card.architecture == "personal" else 0
+        if self.same:
+            self.n_m, self.align, self.ctx = self.n, self.mult, 0
+        else:
+            up = _rate(self.fs_m, self.fs)
+            self.n_m = math.ceil(self.n * up.numerator / up.denominator)
+            back = _rate(self.fs, self.fs_m)  # a model-rate segment starting on a multiple of q maps onto the grid
+            self.align = self.mult * back.denominator // math.gcd(self.mult, back.denominator)
+            self.ctx = int(round(RESAMPLE_CONTEXT_S * self.fs_m))
+
+    def to_model(self, u: int) -> int:
+        """The model-rate sample at or just after recording sample ``u`` (the end maps to the end)."""
+        return u if self.same else (self.n_m if u >= self.n else math.ceil(u * self.fs_m / self.fs - 1e-9))
+
+    def core(self, u: int, v: int) -> tuple[int, int, int, int]:
+        """(mu, mv, s, e): the chunk's own model-rate part and the core the network computes."""
+        mu, mv = self.to_model(u), self.to_model(v)
+        ext = self.ctx + self.lags
+        s = max(0, (mu - ext) // self.align * self.align)
+        e = min(self.n_m, -(-(mv + ext) // self.mult) * self.mult)
+        return mu, mv, s, e
+
+
+def _model_rate_inputs(rec: Any, names: tuple[str, ...], g: _Geometry, a: int, b: int) -> np.ndarray:
+    """Inputs at the model rate, model samples a..b, resampled from just the recording samples they need."""
+    if g.same:
+        return read_block(rec, names, a, b)
+    up = _rate(g.fs_m, g.fs)
+    p, q = up.numerator, up.denominator
+    pad = int(round(RESAMPLE_CONTEXT_S * g.fs))
+    i0 = max(0, (a * q // p - pad) // q * q)  # a multiple of q: the segment's output lands on the global grid
+    i1 = min(g.n, -(-b * q // p) + pad)
+    seg = resample(read_block(rec, names, i0, i1), g.fs, g.fs_m)
+    j0 = i0 * p // q
+    out = seg[:, a - j0: b - j0]
+    if out.shape[1] < b - a:  # polyphase rounding at the record's end
+        out = np.pad(out, ((0, 0), (0, b - a - out.shape[1])), mode="edge")
+    return np.asarray(out, np.float32)
+
+
+def _check_block(x: np.ndarray, names: tuple[str, ...], a: int, fs: float, source: str) -> None:
+    bad = ~np.isfinite(x)
+    if bad.any():
+        k, j = np.argwhere(bad)[0]
+        raise InputError(f"input lead {names[k]} has missing samples (first at {(a + j) / fs:.2f} s); the model "
+                         "cannot bridge gaps — crop or repair the recording", source or None)
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _in_order(fn: Callable[[T], R], items: Iterable[T], workers: int,
+              cancel: Callable[[], bool] | None) -> Iterator[R]:
+    """``map(fn, items)`` on ``workers`` threads, results in order, at most ``workers + 1`` in flight (bounded
+    memory); ``cancel`` is asked before each item starts."""
+    def stop() -> None:
+        if cancel is not None and cancel():
+            raise Cancelled("reconstruction cancelled")
+
+    if workers <= 1:
+        for item in items:
+            stop()
+            yield fn(item)
+        return
+    pending: deque[Future] = deque()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ecgrecon-chunk") as pool:
+        try:
+            for item in items:
+                stop()
+                pending.append(pool.submit(fn, item))
+                if len(pending) > workers:
+                    yield pending.popleft().result()
+            while pending:
+                stop()
+                yield pending.popleft().result()
+        finally:
+            for f in pending:
+                f.cancel()
+
+
+def reconstruct_blocks(rec: Any, model: ModelCard | str, *, zoo: ModelZoo | None = None, threads: int = 1,
+                       start: int = 0, stop: int | None = None, chunk_seconds: float = CHUNK_S,
+                       progress: ProgressFn | None = None, cancel: Callable[[], bool] | None = None,
+                       with_trust: bool = False) -> Iterator[Block]:
+    """Yield the reconstruction of samples ``start``..``stop`` of ``rec`` as :class:`Block` s, in time order.
+
+    ``rec`` is a Recording or a record read in blocks (ecgrecon.io.wfdb_blocks). Only the requested span
+    plus the margin the network and the filters need is read and computed, so a span's blocks equal the
+    same samples of the whole recording's reconstruction (to float rounding). Memory is a few chunks
+    whatever the length. Missing input samples raise InputError when their chunk is reached.
+    ``with_trust``: each block carries its own trust (:func:`block_trust`), computed on the worker thread.
+    """
     zoo = zoo or load_zoo()
     card = zoo.get(model) if isinstance(model, str) else model
     members = network_members(card, zoo)
+    stop = rec.n_samples if stop is None else min(int(stop), rec.n_samples)
+    start = max(0, int(start))
+    if stop <= start:
+        raise InputError(f"empty span: samples {start} to {stop} of {rec.n_samples}", rec.meta.source or None)
+    _check_inputs(rec, card.input_leads, card)
+    spec = preprocessing_spec(card)
+    g = _Geometry(rec, card, members, spec)
+    names = tuple(card.input_leads)
+    out_leads = members[0].output_leads
+    keep_members = len(members) > 1 and card.trust is not None
+    step = max(1, int(round(chunk_seconds * rec.fs)))
+    if g.same:
+        step = max(g.mult, step // g.mult * g.mult)  # chunk borders on the network's grid: no core wasted
+    spans = [(u, min(stop, u + step)) for u in range(start, stop, step)]
+    workers = max(1, min(int(threads), len(spans)))
+    session_threads = 1 if workers > 1 else max(1, int(threads))
+    source = rec.meta.source or ""
+    lazy = hasattr(rec, "block")
+
+    def one(span: tuple[int, int]) -> Block:
+        u, v = span
+        mu, mv, s, e = g.core(u, v)
+        fa, fb = max(0, s - g.margin), min(g.n_m, e + g.margin)
+        raw = _model_rate_inputs(rec, names, g, fa, fb)
+        if lazy:
+            _check_block(raw, names, fa, g.fs_m, source)
+        filt = raw if spec.is_identity() else apply_filters(raw, g.fs_m, spec)
+        na, nb = max(0, s - g.ov), min(g.n_m, e + g.ov)
+        net_in = filt[:, na - fa: nb - fa]
+        pad = (-net_in.shape[1]) % g.mult
+        if pad:
+            net_in = np.pad(net_in, ((0, 0), (0, pad)))  # zero-pad the recording's end only
+        ys = _run_members(members, net_in, session_threads)[:, :, s - na: e - na]
+        y = ys.mean(axis=0) if len(ys) > 1 else ys[0]
+        x_pre = filt[:, s - fa: e - fa]
+        if card.architecture == "personal":  # the patient's map over [inputs; universal output]
+            from .calibration import run_patient_model
+
+            y = run_patient_model(card, x_pre, y, 1)
+        if g.same:
+            net_src = y[:, u - s: v - s]
+        else:
+            back = _rate(g.fs, g.fs_m)
+            y_src = resample(y, g.fs_m, g.fs)
+            i0 = s * back.numerator // back.denominator
+            net_src = y_src[:, u - i0: v - i0]
+            if net_src.shape[1] < v - u:
+                net_src = np.pad(net_src, ((0, 0), (0, v - u - net_src.shape[1])), mode="edge")
+        inputs = read_block(rec, names, u, v)
+        full, _ = lead_signals(card, dict(zip(names, inputs, strict=True)), out_leads, net_src)
+        signals = np.stack([np.asarray(full[n], np.float32) for n in STANDARD_12])
+        blk = Block(u, signals, mu, np.ascontiguousarray(x_pre[:, mu - s: mv - s]),
+                    np.ascontiguousarray(y[:, mu - s: mv - s], dtype=np.float32),
+                    np.ascontiguousarray(ys[:, :, mu - s: mv - s]) if keep_members else None)
+        return replace(blk, trust=block_trust(card, blk)) if with_trust else blk
+
+    for blk in _in_order(one, spans, workers, cancel):
+        yield blk
+        if progress is not None:
+            progress(min(1.0, (blk.stop - start) / (stop - start)))
+
+
+def reconstruct(rec: Any, model: ModelCard | str, inputs: tuple[str, ...] | list[str] | None = None, *,
+                zoo: ModelZoo | None = None, threads: int = 1, chunk_seconds: float = CHUNK_S,
+                progress: ProgressFn | None = None, cancel: Callable[[], bool] | None = None,
+                start: int = 0, stop: int | None = None) -> Reconstruction:
+    """Rebuild the 12 standard leads of ``rec`` (samples ``start``..``stop``) from the model's three inputs,
+    in memory: the blocks of :func:`reconstruct_blocks` collected, then the trust (whole-span features)
+    and, when the recording has its own 12 leads, the metrics against them."""
+    zoo = zoo or load_zoo()
+    card = zoo.get(model) if isinstance(model, str) else model
     inputs = tuple(inputs) if inputs else card.input_leads
     _check_inputs(rec, inputs, card)
-    spec = preprocessing_spec(card)
-    x = np.stack([rec.lead(n) for n in card.input_leads]).astype(np.float32)
-    x_model = resample(x, rec.fs, card.fs)
-    n_model = x_model.shape[1]
-    k = len(members[0].output_leads)
-    y = np.empty((k, n_model), dtype=np.float32)
-    each = np.empty((len(members), k, n_model), dtype=np.float32) if len(members) > 1 and card.trust else None
-
-    def keep(s: int, ys: np.ndarray) -> None:
-        if each is not None:
-            each[:, :, s: s + ys.shape[2]] = ys
-
-    chunk = int(round(chunk_seconds * card.fs))
-    for s, block in iter_chunks(x_model, card, members, spec, threads=threads, chunk_samples=chunk,
-                                cancel=cancel, progress=progress, on_members=keep):
-        y[:, s: s + block.shape[1]] = block
-    personal = card.architecture == "personal"
-    x_pre = None
-    if personal or card.trust is not None:  # the preprocessed inputs, once, for the patient map and the trust
-        x_pre = np.asarray(x_model, np.float64) if spec.is_identity() else apply_filters(x_model, card.fs, spec)
-    if personal:  # the patient's map over [inputs; universal output]
-        from .calibration import run_patient_model
-
-        assert x_pre is not None
-        y = run_patient_model(card, x_pre, y, threads)
-    trust = lead_trust(card, members[0].output_leads, x_pre, y, each) if x_pre is not None else None
-    net = resample(y, card.fs, rec.fs)[:, : rec.n_samples] if abs(card.fs - rec.fs) > 1e-9 else y
-    if net.shape[1] < rec.n_samples:  # polyphase rounding: pad the last sample
-        net = np.pad(net, ((0, 0), (0, rec.n_samples - net.shape[1])), mode="edge")
-    result = assemble_12(rec, card, members[0].output_leads, net)
+    stop = rec.n_samples if stop is None else min(int(stop), rec.n_samples)
+    start = max(0, int(start))
+    members = network_members(card, zoo)
+    out = np.empty((12, max(0, stop - start)), np.float32)
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    each: list[np.ndarray] = []
+    for blk in reconstruct_blocks(rec, card, zoo=zoo, threads=threads, start=start, stop=stop,
+                                  chunk_seconds=chunk_seconds, progress=progress, cancel=cancel):
+        out[:, blk.start - start: blk.stop - start] = blk.signals
+        if card.trust is not None:
+            xs.append(blk.x_pre)
+            ys.append(blk.net)
+            if blk.members is not None:
+                each.append(blk.members)
+    trust = None
+    if card.trust is not None or card.architecture == "personal":
+        x_pre = np.concatenate(xs, axis=1).astype(np.float64) if xs else np.zeros((3, 0))
+        y = np.concatenate(ys, axis=1) if ys else np.zeros((len(members[0].output_leads), 0), np.float32)
+        trust = lead_trust(card, members[0].output_leads, x_pre, y,
+                           np.concatenate(each, axis=2) if each else None)
+    del xs, ys, each
+    meta = replace(rec.meta, reconstruction=card_provenance(card, rec.meta.source),
+                   comments=rec.meta.comments + (model_sentence(card),))
+    result = Recording(out, rec.fs, STANDARD_12, stream_roles(card), meta=meta)
     truth = None
     metrics = None
     notes: tuple[str, ...] = ()
@@ -225,10 +449,25 @@ def reconstruct(rec: Recording, model: ModelCard | str, inputs: tuple[str, ...] 
         if made:  # a saved reconstruction: its estimated leads are no ground truth for another estimate
             notes = (f"no ground truth: {', '.join(made)} in this file are themselves reconstructed",)
         else:
-            truth = rec.select(list(STANDARD_12))
-            metrics = compare(_condition(result, spec), _condition(truth, spec))
+            sel = rec.select(list(STANDARD_12)) if isinstance(rec, Recording) else None
+            sig = read_block(rec, STANDARD_12, start, stop) if sel is None else sel.signals[:, start:stop]
+            truth = Recording(sig, rec.fs, STANDARD_12, tuple(rec.role(n) for n in STANDARD_12), meta=rec.meta)
+            metrics = compare(_condition(result, spec := preprocessing_spec(card)), _condition(truth, spec))
             notes = (f"metrics computed after {spec.describe()} on reconstruction and truth alike",)
-    return Reconstruction(result, card, inputs, truth, metrics, spec, notes, trust)
+    return Reconstruction(result, card, inputs, truth, metrics, preprocessing_spec(card), notes, trust)
+
+
+TRUST_WINDOW_S = 10.0  # the trust model was fitted on 10 s records: a block's trust is that of its first 10 s
+
+
+def block_trust(card: ModelCard, blk: Block) -> dict[str, LeadTrust] | None:
+    """The trust of one block on its own, from its first :data:`TRUST_WINDOW_S` (long recordings: a figure per
+    minute instead of one whole-record figure, which would need every sample's features at once)."""
+    if card.trust is None and card.architecture != "personal":
+        return None
+    k = int(round(TRUST_WINDOW_S * card.fs))
+    each = None if blk.members is None else blk.members[:, :, :k]
+    return lead_trust(card, card.output_leads, np.asarray(blk.x_pre[:, :k], np.float64), blk.net[:, :k], each)
 
 
 def lead_trust(card: ModelCard, out_leads: tuple[str, ...], x_pre: np.ndarray, y: np.ndarray,
@@ -299,15 +538,6 @@ def card_provenance(card: ModelCard, source: str = "") -> Provenance:
                       source=source)
 
 
-def assemble_12(rec: Recording, card: ModelCard, out_leads: tuple[str, ...], net: np.ndarray) -> Recording:
-    """The 12-lead result Recording: signals and roles from :func:`lead_signals`, provenance in the metadata."""
-    full, roles = lead_signals(card, {n: rec.lead(n) for n in card.input_leads}, out_leads, net)
-    signals = np.stack([np.asarray(full[n], np.float32) for n in STANDARD_12])
-    meta = replace(rec.meta, reconstruction=card_provenance(card, rec.meta.source),
-                   comments=rec.meta.comments + (model_sentence(card),))
-    return Recording(signals, rec.fs, STANDARD_12, tuple(roles[n] for n in STANDARD_12), meta=meta)
-
-
 def network_members(card: ModelCard, zoo: ModelZoo) -> list[ModelCard]:
     """The networks to run: an ensemble's members, a patient pack's universal base, or the model itself."""
     if card.architecture == "personal":
@@ -336,65 +566,14 @@ def model_sentence(card: ModelCard) -> str:
             f"v{card.version}" + (f" ({calib})" if calib else ""))
 
 
-def reconstruct_stream(rec: Recording, model: ModelCard | str, *, zoo: ModelZoo | None = None, threads: int = 1,
-                       chunk_seconds: float = 60.0, progress: ProgressFn | None = None,
+def reconstruct_stream(rec: Any, model: ModelCard | str, *, zoo: ModelZoo | None = None, threads: int = 1,
+                       chunk_seconds: float = CHUNK_S, progress: ProgressFn | None = None,
                        cancel: Callable[[], bool] | None = None) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield (start sample, 12 x n block at the recording's rate) in time order.
-
-    For recordings too long to hold twelve leads in memory (a 24-hour Holter):
-    only the three inputs and one chunk of output exist at a time. Blocks have
-    the leads in STANDARD_12 order and the roles of :func:`assemble_12`.
-    """
-    zoo = zoo or load_zoo()
-    card = zoo.get(model) if isinstance(model, str) else model
-    if card.architecture == "personal":
-        raise InputError(f"patient packs are not streamed yet: recordings up to {STREAM_LIMIT_H:g} h at 500 Hz "
-                         "work; crop longer ones (reconstruct --start/--duration, or convert a part)")
-    members = zoo.members(card)
-    _check_inputs(rec, card.input_leads, card)
-    spec = preprocessing_spec(card)
-    same_rate = abs(card.fs - rec.fs) < 1e-9
-    rows = [rec.lead(n) for n in card.input_leads]  # views, no copy
-    x_model = rows if same_rate else list(resample(np.stack(rows), rec.fs, card.fs))
-    chunk = int(round(chunk_seconds * card.fs))
-    out_leads = members[0].output_leads
-    pending: list[tuple[int, np.ndarray]] = []  # model-rate blocks awaiting resampling margins
-    emitted = 0
-    ratio = rec.fs / card.fs
-    for s, block in iter_chunks(x_model, card, members, spec, threads=threads, chunk_samples=chunk,
-                                cancel=cancel, progress=progress):
-        if same_rate:
-            yield s, _assemble_block(rec, card, out_leads, block, s)
-            continue
-        # resample back with one second of context on each side, then cut exactly
-        pending.append((s, block))
-        pend_start = pending[0][0]
-        joined = np.concatenate([b for _, b in pending], axis=1)
-        end_model = pend_start + joined.shape[1]
-        last = end_model >= x_model[0].shape[0]
-        ctx = int(card.fs)
-        if not last and joined.shape[1] < 3 * ctx:
-            continue
-        y = resample(joined, card.fs, rec.fs)
-        y_start = int(round(pend_start * ratio))
-        stop = rec.n_samples if last else int(round((end_model - ctx) * ratio))
-        a, b = emitted - y_start, min(stop - y_start, y.shape[1])
-        part = y[:, a:b]
-        if last and emitted + part.shape[1] < rec.n_samples:
-            part = np.pad(part, ((0, 0), (0, rec.n_samples - emitted - part.shape[1])), mode="edge")
-        yield emitted, _assemble_block(rec, card, out_leads, part, emitted)
-        emitted += part.shape[1]
-        # keep the context tail (2 s) for the next resampling window
-        keep_from = max(0, joined.shape[1] - 2 * ctx)
-        pending = [(pend_start + keep_from, joined[:, keep_from:])]
-
-
-def _assemble_block(rec: Recording, card: ModelCard, out_leads: tuple[str, ...], net: np.ndarray,
-                    start: int) -> np.ndarray:
-    n = net.shape[1]
-    full, _ = lead_signals(card, {name: rec.lead(name)[start:start + n] for name in card.input_leads}, out_leads,
-                           net)
-    return np.stack([np.asarray(full[name], np.float32) for name in STANDARD_12])
+    """Yield (start sample, 12 x n block at the recording's rate) in time order: :func:`reconstruct_blocks`
+    without the model-rate parts."""
+    for blk in reconstruct_blocks(rec, model, zoo=zoo, threads=threads, chunk_seconds=chunk_seconds,
+                                  progress=progress, cancel=cancel):
+        yield blk.start, blk.signals
 
 
 def stream_roles(card: ModelCard) -> tuple[Role, ...]:

@@ -12,37 +12,87 @@ agree. Qt-free.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
 from .errors import InputError
-from .inference import ProgressFn, Reconstruction, reconstruct
+from .inference import LeadTrust, ProgressFn, Reconstruction, reconstruct, reconstruct_blocks
 from .modelcard import ModelCard, ModelZoo, load_zoo
-from .recording import Recording
+from .recording import Recording, Role
 
-# Above this, twelve float32 leads are not held in memory: blocks stream to disk (about 2.9 h at 500 Hz).
-STREAM_BYTES = 512_000_000
+# Longer than this, the default model is one network, not the ensemble (README "Long recordings"): the
+# ensemble's second network doubles the time for a median R gain of about 0.01, and a day must take seconds.
+SINGLE_NETWORK_S = 3600.0
+# Longer than this, a WFDB output is written block by block as it is computed (memory: a few chunks);
+# shorter ones are collected in memory for the full sidecar (whole-record trust, metrics, measurements).
+STREAM_S = 3600.0
+# Formats other than WFDB are written from memory: 12 float32 leads of this many hours at 500 Hz is 0.5 GB.
+MEMORY_LIMIT_S = 2.9 * 3600
 
 
 @dataclass(frozen=True)
 class Plan:
-    """What will run: the recording (inputs derived when it is a body surface map), the model, the zoo."""
+    """What will run: the recording (inputs derived when it is a body surface map), the model, the zoo, and
+    the span to reconstruct (samples ``start``..``stop`` of the recording)."""
 
-    recording: Recording
+    recording: Recording  # or a record read in blocks (ecgrecon.io.wfdb_blocks): same attributes, no signals
     model: ModelCard
     zoo: ModelZoo = field(repr=False)
     notes: tuple[str, ...] = ()
     threads: int = 1
+    start: int = 0
+    stop: int | None = None
+    length_note: str = ""  # set when the length switch chose the model: said on screen, in files and on paper
 
     @property
     def inputs(self) -> tuple[str, ...]:
         return self.model.input_leads
 
     @property
+    def span(self) -> tuple[int, int]:
+        n = self.recording.n_samples
+        return self.start, n if self.stop is None else min(self.stop, n)
+
+    @property
+    def duration(self) -> float:
+        """Seconds to reconstruct."""
+        a, b = self.span
+        return (b - a) / self.recording.fs
+
+    @property
     def streamed(self) -> bool:
-        """Too long to hold 12 leads in memory: only a streaming sink can take it."""
-        return 12 * self.recording.n_samples * 4 > STREAM_BYTES
+        """Long enough that a WFDB output is written block by block (:data:`STREAM_S`)."""
+        return self.duration > STREAM_S
+
+
+def model_for_length(zoo: ModelZoo, card: ModelCard, seconds: float) -> ModelCard:
+    """The length switch: above :data:`SINGLE_NETWORK_S` an ensemble default runs as its convolutional member
+    alone (the member with the better external R on the bundled configurations)."""
+    if card.architecture != "ensemble" or seconds <= SINGLE_NETWORK_S:
+        return card
+    members = zoo.members(card)
+    conv = [m for m in members if m.architecture == "conv"]
+    return (conv or members)[0]
+
+
+def length_note(card: ModelCard, ensemble: ModelCard, seconds: float) -> str:
+    """The sentence every output of a switched model carries."""
+    return (f"{seconds / 3600:.1f} h to reconstruct: model {card.id} alone, the convolutional member of "
+            f"{ensemble.id} (one network above {SINGLE_NETWORK_S / 3600:g} h, for speed)")
+
+
+def span_samples(rec, start_s: float = 0.0, duration_s: float | None = None) -> tuple[int, int]:
+    """``--start``/``--duration`` in seconds -> samples a..b of ``rec``; a span outside the recording is refused."""
+    n, fs = rec.n_samples, rec.fs
+    if not start_s >= 0 or (duration_s is not None and not duration_s > 0):
+        raise InputError("--start must be >= 0 s and --duration > 0 s", rec.meta.source or None)
+    a = int(round(start_s * fs))
+    if a >= n:
+        raise InputError(f"--start {start_s:g} s is past the recording's end ({n / fs:.1f} s)",
+                         rec.meta.source or None)
+    b = n if duration_s is None else min(n, a + max(1, int(round(duration_s * fs))))
+    return a, b
 
 
 def parse_inputs(text: str | None, layout=None, zoo: ModelZoo | None = None) -> tuple[str, ...] | None:
@@ -78,8 +128,11 @@ def choose_model(zoo: ModelZoo, inputs: tuple[str, ...] | None, arch: str | None
 
 def plan(recording: Recording, *, inputs: tuple[str, ...] | None = None, arch: str | None = None,
          model_id: str | None = None, patient: str | Path | None = None, force_patient: bool = False,
-         zoo: ModelZoo | None = None, threads: int = 1) -> Plan:
-    """Choose the model and prepare the recording for it (immutable result)."""
+         zoo: ModelZoo | None = None, threads: int = 1, start_s: float = 0.0,
+         duration_s: float | None = None) -> Plan:
+    """Choose the model and prepare the recording for it (immutable result). ``start_s``/``duration_s``: the
+    span to reconstruct; its length decides the length switch (:func:`model_for_length`) when the model
+    was not chosen by name (``model_id``, ``arch`` or ``patient``)."""
     zoo = zoo or load_zoo()
     rec = recording
     notes: list[str] = []
@@ -104,19 +157,25 @@ def plan(recording: Recording, *, inputs: tuple[str, ...] | None = None, arch: s
             zoo = ModelZoo([*zoo.cards, card], list(zoo.problems))
     else:
         card = choose_model(zoo, inputs, arch, model_id, rec.leads)
+    a, b = span_samples(rec, start_s, duration_s)
+    note = ""
+    if not (model_id or arch or patient):
+        long_card = model_for_length(zoo, card, (b - a) / rec.fs)
+        if long_card is not card:
+            note = length_note(long_card, card, (b - a) / rec.fs)
+            notes.append(note)
+            card = long_card
     if rec.electrodes is not None:
         from .bspm import with_leads
 
         rec = with_leads(rec, card.input_leads)
-    from .recording import Role
-
     made = [n for n in card.input_leads if n in rec.leads and rec.role(n) == Role.RECONSTRUCTED]
     if made:  # it would come out labelled "measured"
         measured = [n for n, r in zip(rec.leads, rec.roles, strict=True) if r == Role.MEASURED]
         what = "is a reconstruction" if len(made) == 1 else "are reconstructions"
         raise InputError(f"{', '.join(made)} in this file {what}, not measured; use measured leads as inputs "
                          f"({', '.join(measured) or 'none marked'})", rec.meta.source or None)
-    return Plan(rec, card, zoo, tuple(notes), threads)
+    return Plan(rec, card, zoo, tuple(notes), threads, a, b, note)
 
 
 def guard_output(out: str | Path, inputs: list[str | Path] | tuple[str | Path, ...], force: bool,
@@ -146,18 +205,26 @@ class Sink(Protocol):
 
 
 class MemorySink:
-    """The whole 12-lead result in memory (a :class:`Reconstruction`)."""
+    """The plan's span as one 12-lead :class:`Reconstruction` in memory (the blocks collected)."""
 
     def consume(self, plan: Plan, progress=None, cancel=None) -> Reconstruction:
-        if plan.streamed:
-            raise InputError(f"recording is {plan.recording.duration / 3600:.1f} h long; too long to reconstruct in "
-                             "memory: write it to a WFDB file (streamed)", plan.recording.meta.source or None)
-        return reconstruct(plan.recording, plan.model, zoo=plan.zoo, threads=plan.threads, progress=progress,
-                           cancel=cancel)
+        if plan.duration > MEMORY_LIMIT_S:
+            raise InputError(f"{plan.duration / 3600:.1f} h is too long to reconstruct in memory: write it to a "
+                             "WFDB file (.hea, streamed) or give --start/--duration",
+                             plan.recording.meta.source or None)
+        a, b = plan.span
+        res = reconstruct(plan.recording, plan.model, zoo=plan.zoo, threads=plan.threads, progress=progress,
+                          cancel=cancel, start=a, stop=b)
+        extra = plan_comments(plan)
+        if not extra:
+            return res
+        meta = replace(res.result.meta, comments=res.result.meta.comments + extra)
+        return replace(res, result=replace(res.result, meta=meta), length_note=plan.length_note)
 
 
 class PdfSink:
-    """A printout of the reconstruction (``opts``: ecgrecon.printing.pdf.PrintOptions)."""
+    """A printout of the reconstruction (``opts``: ecgrecon.printing.pdf.PrintOptions). Only the plan's span is
+    reconstructed (the print command asks for the page plus nothing more)."""
 
     def __init__(self, out: str | Path, opts, overwrite: bool = False) -> None:
         self.out, self.opts, self.overwrite = Path(out), opts, overwrite
@@ -166,46 +233,109 @@ class PdfSink:
         from .printing.pdf import PrintJob, write_pdf
 
         recon = MemorySink().consume(plan, progress, cancel)
-        job = PrintJob(recon, self.opts)
+        job = PrintJob(recon, self.opts, offset_s=plan.span[0] / plan.recording.fs,
+                       recorded_s=plan.recording.duration)
         write_pdf(job, self.out, overwrite=self.overwrite)
         return job
 
 
+@dataclass(frozen=True)
+class StreamResult:
+    """What a streamed output holds besides its samples."""
+
+    roles: dict[str, Role]
+    trust: dict[str, dict] | None  # per reconstructed lead: the distribution of its per-minute expected R
+    n_samples: int
+
+
+class TrustPerBlock:
+    """The trust of a long output: one expected R per lead and block (a minute), summarised at the end.
+
+    Why per block: the card's trust model was fitted on 10 s strips, and over a day the signal's quality
+    changes; one figure over 24 h would say neither where nor how often a lead is not to be read."""
+
+    def __init__(self, card: ModelCard) -> None:
+        self.card = card
+        self.values: dict[str, list[float]] = {}
+        self.low: dict[str, list[bool]] = {}
+
+    def add(self, trust: dict[str, LeadTrust] | None) -> None:
+        for n, t in (trust or {}).items():
+            self.values.setdefault(n, []).append(t.expected_r)
+            self.low.setdefault(n, []).append(t.low_confidence)
+
+    def summary(self) -> dict[str, dict] | None:
+        if not self.values:
+            return None
+        import numpy as np
+
+        out = {}
+        for n, v in self.values.items():
+            a = np.asarray(v)
+            out[n] = {"median_expected_r": float(np.median(a)), "p10_expected_r": float(np.quantile(a, 0.1)),
+                      "share_of_blocks_low_confidence": float(np.mean(self.low[n])),
+                      "low_confidence": bool(np.median(a) < (self.card.trust.threshold if self.card.trust else 0)),
+                      "n_blocks": int(a.size)}
+        return out
+
+
+def stream_comments(plan: Plan) -> list[str]:
+    """The header lines of a streamed output: the same lines an in-memory WFDB output carries, plus the span
+    and the length switch when they apply."""
+    import numpy as np
+
+    from .inference import card_provenance, model_sentence, stream_roles
+    from .io.provenance import to_lines
+    from .leads import STANDARD_12
+    from .recording import Meta
+
+    rec, card = plan.recording, plan.model
+    stand_in = Recording(np.zeros((12, 1), np.float32), rec.fs, STANDARD_12, stream_roles(card),
+                         meta=Meta(reconstruction=card_provenance(card, rec.meta.source)))
+    return [model_sentence(card), *to_lines(stand_in), *plan_comments(plan)]
+
+
+def plan_comments(plan: Plan) -> tuple[str, ...]:
+    """What an output says about its span (when it is not the whole input) and about the length switch."""
+    rec = plan.recording
+    a, b = plan.span
+    out = []
+    if (a, b) != (0, rec.n_samples):
+        out.append(f"reconstructed span: {a / rec.fs:g} s to {b / rec.fs:g} s of {rec.meta.source or 'the input'}")
+    if plan.length_note:
+        out.append(f"model choice: {plan.length_note}")
+    return tuple(out)
+
+
 class WfdbStreamSink:
-    """A 12-lead WFDB file written block by block (any length in bounded memory); returns the roles."""
+    """A 12-lead WFDB file written block by block as the blocks are computed (any length in bounded memory,
+    atomically: a failure or a cancel leaves no output). Returns a :class:`StreamResult`."""
 
     def __init__(self, out: str | Path) -> None:
         self.out = Path(out)
 
-    def consume(self, plan: Plan, progress=None, cancel=None):
-        import numpy as np
-
-        from .inference import card_provenance, model_sentence, reconstruct_stream, stream_roles
-        from .io.wfdb_io import WfdbStreamWriter
+    def consume(self, plan: Plan, progress=None, cancel=None) -> StreamResult:
+        from .inference import stream_roles
+        from .io.wfdb_blocks import BlockWriter
         from .leads import STANDARD_12
 
         card = plan.model
         if self.out.suffix.lower() != ".hea":
-            raise InputError(f"recording is {plan.recording.duration / 3600:.1f} h long; write it as WFDB (.hea), "
+            raise InputError(f"recording is {plan.duration / 3600:.1f} h long; write it as WFDB (.hea), "
                              "which is streamed to disk", self.out)
-        roles = stream_roles(card)
-        from .io.provenance import to_lines
-        from .recording import Meta, Recording
-
-        # the same lines an in-memory WFDB output carries (a 1-sample stand-in holds the leads and roles)
-        stand_in = Recording(np.zeros((12, 1), np.float32), plan.recording.fs, STANDARD_12, roles,
-                             meta=Meta(reconstruction=card_provenance(card, plan.recording.meta.source)))
-        comments = [model_sentence(card), *to_lines(stand_in)]
-        writer = WfdbStreamWriter(self.out, STANDARD_12, plan.recording.fs, comments)
+        writer = BlockWriter(self.out, STANDARD_12, plan.recording.fs, stream_comments(plan))
+        trust = TrustPerBlock(card)
+        a, b = plan.span
         try:
-            for _, block in reconstruct_stream(plan.recording, card, zoo=plan.zoo, threads=plan.threads,
-                                               progress=progress, cancel=cancel):
-                writer.write(block)
+            for blk in reconstruct_blocks(plan.recording, card, zoo=plan.zoo, threads=plan.threads, start=a,
+                                          stop=b, progress=progress, cancel=cancel, with_trust=True):
+                writer.write(blk.signals)
+                trust.add(blk.trust)
         except BaseException:
             writer.abort()  # no half-written output left behind
             raise
         writer.close()
-        return dict(zip(STANDARD_12, roles, strict=True))
+        return StreamResult(dict(zip(STANDARD_12, stream_roles(card), strict=True)), trust.summary(), writer.n)
 
 
 def run(plan: Plan, sink: Sink | None = None, progress: ProgressFn | None = None,

@@ -128,15 +128,21 @@ def _print_one(args, src: Path, out: Path, opts) -> None:
     from .reconstruct import plan_for
 
     pipeline.guard_output(out, [src], args.force)  # before the (slow) reconstruction
-    rec = read_recording(src, fs=args.fs, layout=getattr(args, "bspm_layout", None))
     if args.measured:
+        rec = read_recording(src, fs=args.fs, layout=getattr(args, "bspm_layout", None))
         rec = rec.with_roles({n: Role.MEASURED for n, r in zip(rec.leads, rec.roles, strict=True)
                               if r == Role.UNKNOWN})
         job = PrintJob(rec, opts)
         write_pdf(job, out, overwrite=args.force)
         desc = f"as measured, {len(rec.leads)} leads"
     else:
-        plan = plan_for(args, rec)
+        from ..io.wfdb_blocks import open_recording
+        from ..printing.pdf import print_span
+
+        rec = open_recording(src, fs=args.fs, layout=getattr(args, "bspm_layout", None))
+        # only the page (with the filters' and the measurements' margins) is reconstructed, not the recording
+        start, duration = print_span(opts)
+        plan = plan_for(argparse.Namespace(**{**vars(args), "start": start, "duration": duration}), rec)
         card = plan.model
         job = pipeline.run(plan, pipeline.PdfSink(out, opts, overwrite=args.force))
         calib = calibration_words(card)

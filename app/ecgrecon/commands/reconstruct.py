@@ -12,8 +12,9 @@ from .. import pipeline
 from ..batch import run_with_store
 from ..discovery import discover
 from ..errors import EcgReconError, InputError
-from ..io import read_recording, write_recording
+from ..io import write_recording
 from ..io.common import atomic_write
+from ..io.wfdb_blocks import open_recording
 from ..measurements import measure_pair
 from ..modelcard import load_zoo
 from ..pipeline import parse_inputs  # noqa: F401  (re-exported for callers of this command module)
@@ -37,8 +38,16 @@ def add_parser(sub) -> None:
     p.add_argument("--threads", type=int, default=1, help="onnxruntime threads (default 1)")
     p.add_argument("--fs", type=float, help="sampling rate for CSV input without a time column")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    add_span_args(p)
     add_batch_args(p, table=False)
     p.set_defaults(func=run)
+
+
+def add_span_args(p, start_help: str = "first second to reconstruct (default 0)") -> None:
+    p.add_argument("--start", type=float, default=0.0, help=start_help)
+    p.add_argument("--duration", type=float, default=None,
+                   help="seconds to reconstruct from --start (default: to the end); only this span, plus the "
+                        "margin the network and the filters need, is read and computed")
 
 
 def add_patient_args(p) -> None:
@@ -55,39 +64,55 @@ def plan_for(args, rec, zoo=None):
     p = pipeline.plan(rec, inputs=pipeline.parse_inputs(getattr(args, "inputs", None), layout, zoo),
                       arch=getattr(args, "arch", None), model_id=getattr(args, "model", None),
                       patient=getattr(args, "patient", None), force_patient=getattr(args, "force_patient", False),
-                      zoo=zoo, threads=getattr(args, "threads", 1) or 1)
+                      zoo=zoo, threads=getattr(args, "threads", 1) or 1, start_s=getattr(args, "start", 0.0) or 0.0,
+                      duration_s=getattr(args, "duration", None))
     for note in p.notes:
         print(f"note: {note}", file=sys.stderr)
     return p
 
 
 def _run_streaming(args, plan, out: Path, progress, show) -> int:
-    rec, card = plan.recording, plan.model
+    card = plan.model
     if out.suffix.lower() != ".hea":
-        raise InputError(f"recording is {rec.duration / 3600:.1f} h long; write it as WFDB (.hea), "
+        raise InputError(f"{plan.duration / 3600:.1f} h to reconstruct; write it as WFDB (.hea), "
                          "which is streamed to disk", out)
     pipeline.guard_output(out, [args.input], args.force, companions=(".dat",), extra=(sidecar_path(out),))
-    if card.architecture == "ensemble" and rec.duration > 3600:
-        print(f"note: {card.id} averages {len(card.members)} networks; --arch conv is faster on long "
-              "recordings (README 'Speed')", file=sys.stderr)
-    roles = pipeline.run(plan, pipeline.WfdbStreamSink(out), progress=progress)
+    res = pipeline.run(plan, pipeline.WfdbStreamSink(out), progress=progress)
     if show:
         print(file=sys.stderr)
+    tm = card.trust
     side = {"input_file": str(args.input), "output_file": str(out), "model": card.id,
             "model_version": card.version, "architecture": card.architecture,
-            "measured_leads": list(card.input_leads),
-            "roles": {n: r.value for n, r in roles.items()},
+            "measured_leads": list(card.input_leads), "model_note": plan.length_note or None,
+            "span_s": span_of(plan), "roles": {n: r.value for n, r in res.roles.items()},
             "ground_truth": False, "metrics_note": "streamed long recording: no ground truth compared",
-            "summary": None, "leads": [{"lead": n, "role": r.value} for n, r in roles.items()],
-            "trust": None, "trust_note": "not computed for streamed recordings yet (whole-record features)",
+            "summary": None, "leads": [{"lead": n, "role": r.value, **(res.trust or {}).get(n, {})}
+                                       for n, r in res.roles.items()],
+            "trust": None if res.trust is None else {
+                "threshold": tm.threshold if tm else None, "per_block": True,
+                "low_confidence_leads": [n for n, t in res.trust.items() if t["low_confidence"]],
+                "meaning": "streamed recording: expected R per lead for each minute (from its first 10 s, the "
+                           "length the trust model was fitted on); median, 10th percentile and the share of "
+                           "minutes below the threshold; low_confidence: the median is below it"},
             "measurements": None, "measurements_note": "not computed for streamed recordings; run `ecgrecon "
                                                        "measure OUT --start S` on the output"}
     sc = sidecar_path(out)
     atomic_write(sc, lambda tmp: tmp.write_text(json.dumps(side, indent=2)))
-    print(f"wrote {out} (12 leads, {rec.duration / 3600:.2f} h, streamed; model {card.id} v{card.version}, "
+    print(f"wrote {out} (12 leads, {plan.duration / 3600:.2f} h, streamed; model {card.id} v{card.version}, "
           f"measured {','.join(card.input_leads)})")
     print(f"wrote {sc}")
+    low = (side["trust"] or {}).get("low_confidence_leads")
+    if low:
+        print(f"LOW CONFIDENCE for most of the recording (do not read clinically): {', '.join(low)}")
     return 0
+
+
+def span_of(plan) -> dict | None:
+    """The reconstructed span in seconds, when it is not the whole recording."""
+    a, b = plan.span
+    if (a, b) == (0, plan.recording.n_samples):
+        return None
+    return {"start": a / plan.recording.fs, "duration": (b - a) / plan.recording.fs}
 
 
 def sidecar_path(out: Path) -> Path:
@@ -176,16 +201,16 @@ def run(args: argparse.Namespace) -> int:
 
 def run_one(args: argparse.Namespace, src: str, out: Path) -> int:
     args = argparse.Namespace(**{**vars(args), "input": src, "output": str(out)})
-    rec = read_recording(args.input, fs=args.fs, layout=getattr(args, "bspm_layout", None))
+    rec = open_recording(args.input, fs=args.fs, layout=getattr(args, "bspm_layout", None))
     plan = plan_for(args, rec)
     rec, card = plan.recording, plan.model
-    show = sys.stderr.isatty() and rec.duration > 120
+    show = sys.stderr.isatty() and plan.duration > 120
 
     def progress(f: float) -> None:
         if show:
             print(f"\r{f * 100:5.1f}%", end="", file=sys.stderr, flush=True)
 
-    if plan.streamed:
+    if plan.streamed and out.suffix.lower() == ".hea":
         return _run_streaming(args, plan, out, progress, show)
     pipeline.guard_output(out, [args.input], args.force, companions=(".dat",) if out.suffix == ".hea" else (),
                           extra=(sidecar_path(out),))
@@ -198,6 +223,7 @@ def run_one(args: argparse.Namespace, src: str, out: Path) -> int:
     side = {
         "input_file": str(args.input), "output_file": str(out), "model": card.id, "model_version": card.version,
         "architecture": card.architecture, "measured_leads": list(card.input_leads),
+        "model_note": plan.length_note or None, "span_s": span_of(plan),
         "patient_calibration": calibration_words(card) or None,
         "patient_pack": (card.raw.get("personal") or None) and {
             k: card.raw["personal"][k] for k in ("patient_id", "source_record", "date", "base_model")},

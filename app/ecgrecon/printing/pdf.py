@@ -203,6 +203,14 @@ def _page_measurements(main: Recording, recon, start: float, secs: float):
     return m, (measure(strip(truth)) if truth is not None else None)
 
 
+def print_span(opts: PrintOptions) -> tuple[float, float]:
+    """(start, seconds) of the recording a page needs: the page, the strip its measurements read (10 s at least)
+    and the display filters' margin on both sides. Printing reconstructs only this."""
+    secs = max(page_frame(opts).geometry.page_seconds, 10.0)
+    a = max(0.0, opts.page_start_s - FILTER_PAD_S)
+    return a, opts.page_start_s + secs + FILTER_PAD_S - a
+
+
 def _window(rec: Recording, start: float, secs: float, spec: FilterSpec) -> tuple[Recording, float]:
     """The page's time window (with a filter margin), filtered; returns (recording, its start time)."""
     a = max(0.0, start - (0.0 if spec.is_identity() else FILTER_PAD_S))
@@ -243,7 +251,9 @@ def _provenance(recon, rec: Recording) -> dict | None:
         calib = calibration_words(c)
         return {"measured": tuple(recon.inputs),
                 "model": f"{c.id} v{c.version}, {ARCH_LABEL.get(c.architecture, c.architecture)}"
-                         + (f", {calib}" if calib else "")}
+                         + (f", {calib}" if calib else "")
+                         + (" (one network: the long-recording default)" if recon.length_note else ""),
+                "note": recon.length_note}
     if Role.RECONSTRUCTED not in rec.roles:
         return None
     p = rec.meta.reconstruction  # a reconstruction written by ecgrecon and read back: its file carried this
@@ -262,7 +272,10 @@ def _provenance(recon, rec: Recording) -> dict | None:
 class PrintJob:
     """A printout ready to draw: pages planned, signals windowed and filtered once."""
 
-    def __init__(self, src, opts: PrintOptions | None = None) -> None:
+    def __init__(self, src, opts: PrintOptions | None = None, *, offset_s: float = 0.0,
+                 recorded_s: float | None = None) -> None:
+        """``offset_s``: recording time of ``src``'s first sample when it is a span of a longer recording (the
+        page times stay the recording's); ``recorded_s``: that recording's length."""
         from ..inference import Reconstruction
 
         self.opts = opts = opts or PrintOptions()
@@ -273,14 +286,18 @@ class PrintJob:
         else:
             raise TypeError(f"cannot print a {type(src).__name__}")
         self.main = main
+        self.offset_s = offset_s
+        self.recorded_s = main.duration + offset_s if recorded_s is None else recorded_s
         self.provenance = _provenance(self.recon, main)
-        if opts.page_start_s >= main.duration:
+        start = opts.page_start_s - offset_s  # in ``main``'s own time
+        if not 0 <= start < main.duration:
             raise InputError(f"page start {opts.page_start_s:g} s is past the recording's end "
-                             f"({main.duration:.2f} s)", main.meta.source or None)
+                             f"({self.recorded_s:.2f} s)", main.meta.source or None)
         self.frame = page_frame(opts, banner=self.provenance is not None)
         geo = self.frame.geometry
         secs = geo.page_seconds
-        rec, off = _window(main if self.recon else _complete(main), opts.page_start_s, secs, opts.filters)
+        rec, off = _window(main if self.recon else _complete(main), start, secs, opts.filters)
+        off += offset_s
         if self.recon is None:
             self.pages = [_Page("plain", rec, off)]
         else:
@@ -288,12 +305,13 @@ class PrintJob:
             truth = self.recon.truth
             if truth is not None and opts.truth_page != "none":
                 truth = truth.with_roles(Role.MEASURED)
-                t, t_off = _window(truth, opts.page_start_s, secs, opts.filters)
+                t, t_off = _window(truth, start, secs, opts.filters)
+                t_off += offset_s
                 if opts.truth_page == "separate":
                     self.pages.append(_Page("truth", t, t_off))
                 else:
                     self.pages.append(_Page("overlay", rec, off, under=t, under_t_off=t_off))
-        self.measurements, self.truth_measurements = _page_measurements(main, self.recon, opts.page_start_s, secs)
+        self.measurements, self.truth_measurements = _page_measurements(main, self.recon, start, secs)
         self.printed_at = datetime.now(UTC)
 
     @property
@@ -453,8 +471,9 @@ class PrintJob:
         d.text(x, y, rid + (f"    {patient}" if patient else ""), 3.4, bold=True, max_w=left_w)
         when = m.start_time.strftime("%Y-%m-%d %H:%M:%S") if m.start_time else "not recorded in file"
         t0, t1 = geo.page_start_s, geo.page_start_s + geo.page_seconds
-        d.text(x, y + 4.0, f"Acquired: {when} · {self.main.fs:g} Hz · {self.main.duration:.1f} s recorded · "
-                           f"this page {t0:.1f}–{min(t1, self.main.duration):.1f} s", 2.6, max_w=left_w)
+        d.text(x, y + 4.0, f"Acquired: {when} · {self.main.fs:g} Hz · {self.recorded_s:.1f} s recorded · "
+                           f"this page {t0:.1f}–{min(t1, self.offset_s + self.main.duration):.1f} s", 2.6,
+               max_w=left_w)
         prov = self.provenance
         if prov is not None:
             d.text(x, y + 8.0, f"Measured (input) leads: {', '.join(prov['measured']) or 'none recorded'} · "
@@ -464,7 +483,8 @@ class PrintJob:
             d.text(x, y + 8.0, f"Leads in file: {', '.join(self.main.leads)} · roles: {', '.join(roles)}", 2.6,
                    max_w=left_w)
         src = Path(m.source).name if m.source else "(in memory)"
-        d.text(x, y + 12.0, f"Source file: {src}", 2.6, colour=GREY, max_w=left_w)
+        note = (prov or {}).get("note")
+        d.text(x, y + 12.0, f"Source file: {src}" + (f" · {note}" if note else ""), 2.6, colour=GREY, max_w=left_w)
         if table_w:
             self._metrics_table(d, fr.width_mm - MARGIN_MM - table_w, fr.header_y + 0.5, table_w, cw)
         self._measurement_line(d, x, y + 16.4, fr.width_mm - 2 * MARGIN_MM)

@@ -1,0 +1,182 @@
+"""Long recordings: one block path for every length (issue 12).
+
+A 20-minute three-lead file (LUDB record 3, I, II and V3 tiled with a little noise) stands in for a day;
+the 24-hour figures are in benchmarks/bench_long.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ecgrecon import pipeline
+from ecgrecon.cli import main
+from ecgrecon.errors import Cancelled, InputError
+from ecgrecon.inference import reconstruct, reconstruct_blocks
+from ecgrecon.io import read_recording
+from ecgrecon.io.wfdb_blocks import WfdbBlocks, open_recording, open_wfdb_blocks
+from ecgrecon.io.wfdb_io import WfdbStreamWriter
+from ecgrecon.leads import STANDARD_12
+from ecgrecon.modelcard import load_zoo
+
+SAMPLES = Path(__file__).parents[1] / "resources" / "samples"
+LEADS = ("I", "II", "V3")
+MINUTES = 20
+
+
+@pytest.fixture(scope="module")
+def zoo():
+    return load_zoo()
+
+
+@pytest.fixture(scope="module")
+def long_file(tmp_path_factory) -> Path:
+    """20 minutes at 500 Hz, format 16, written block by block."""
+    src = read_recording(SAMPLES / "ludb_3.hea").select(list(LEADS))
+    path = tmp_path_factory.mktemp("long") / "day.hea"
+    rng = np.random.default_rng(1)
+    w = WfdbStreamWriter(path, LEADS, src.fs, ["synthetic: LUDB record 3 tiled"])
+    for _ in range(MINUTES * 6):
+        w.write(src.signals + rng.normal(0, 0.01, src.signals.shape).astype(np.float32))
+    w.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def conv(zoo):
+    return zoo.default_for(LEADS, "conv")
+
+
+@pytest.fixture(scope="module")
+def whole(long_file, conv, zoo):
+    """The in-memory reconstruction of the whole 20 minutes (read whole, collected in memory)."""
+    return reconstruct(read_recording(long_file), conv, zoo=zoo, threads=2)
+
+
+def test_block_reader_equals_the_whole_read(long_file):
+    blocks = open_wfdb_blocks(long_file)
+    assert isinstance(blocks, WfdbBlocks) and blocks.n_samples == MINUTES * 60 * 500
+    rec = read_recording(long_file)
+    assert blocks.leads == rec.leads and blocks.roles == rec.roles and blocks.fs == rec.fs
+    np.testing.assert_array_equal(blocks.block(LEADS, 123_456, 234_567), rec.signals[:, 123_456:234_567])
+    # LUDB's header gains (each lead scaled to exactly 1 mV peak to peak) are caught in blocks too
+    ludb = open_wfdb_blocks(SAMPLES / "ludb_3.hea")
+    whole = read_recording(SAMPLES / "ludb_3.hea")
+    assert ludb.meta.warnings == whole.meta.warnings and "LUDB" in ludb.meta.warnings[0]
+    np.testing.assert_array_equal(ludb.block(whole.leads, 0, whole.n_samples), whole.signals)
+
+
+def test_streamed_output_equals_in_memory_output_sample_for_sample(long_file, conv, zoo, whole, tmp_path):
+    lazy = open_recording(long_file)
+    assert isinstance(lazy, WfdbBlocks)  # the file is read in blocks, never whole
+    plan = pipeline.plan(lazy, model_id=conv.id, zoo=zoo, threads=2)
+    res = pipeline.run(plan, pipeline.WfdbStreamSink(tmp_path / "s.hea"))
+    assert res.n_samples == whole.result.n_samples
+    # the in-memory path writes the same file: the samples are identical, byte for byte
+    from ecgrecon.io import write_recording
+
+    write_recording(whole.result, tmp_path / "m.hea")
+    assert (tmp_path / "s.dat").read_bytes() == (tmp_path / "m.dat").read_bytes()
+    # and before quantisation, block by block, in float32
+    for blk in reconstruct_blocks(lazy, conv, zoo=zoo, threads=2, start=0, stop=3 * 30000):
+        np.testing.assert_array_equal(blk.signals, whole.result.signals[:, blk.start: blk.stop])
+    back = read_recording(tmp_path / "s.hea")
+    assert back.leads == STANDARD_12 and back.meta.reconstruction.model_id == conv.id
+    # per-minute trust summarised per reconstructed lead
+    assert set(res.trust) == {"V1", "V2", "V4", "V5", "V6"}
+    assert all(t["n_blocks"] == MINUTES and 0.3 < t["median_expected_r"] < 1 for t in res.trust.values())
+
+
+def test_a_span_equals_the_same_samples_of_the_whole_reconstruction(long_file, conv, zoo, whole, tmp_path):
+    a, b = 300 * 500 + 7, 360 * 500  # a start off every chunk and network grid
+    part = reconstruct(open_recording(long_file), conv, zoo=zoo, start=a, stop=b)
+    assert part.result.n_samples == b - a
+    assert np.max(np.abs(part.result.signals - whole.result.signals[:, a:b])) < 1e-5
+    out = tmp_path / "span.hea"
+    assert main(["reconstruct", str(long_file), "--model", conv.id, "--start", str(a / 500), "--duration",
+                 str((b - a) / 500), "-o", str(out)]) == 0
+    back = read_recording(out)
+    assert back.n_samples == b - a
+    assert np.max(np.abs(back.signals - whole.result.signals[:, a:b])) <= 0.0005 + 1e-6  # 1 uV steps
+    side = json.loads(out.with_name("span.metrics.json").read_text())
+    assert side["span_s"] == pytest.approx({"start": a / 500, "duration": (b - a) / 500})
+    assert any(c.startswith("reconstructed span: 300.014 s") for c in back.meta.comments)
+
+
+def test_print_reconstructs_only_its_page(long_file, monkeypatch, tmp_path):
+    seen = []
+    real = pipeline.reconstruct
+
+    def spy(rec, card, **kw):
+        seen.append((kw["start"], kw["stop"]))
+        return real(rec, card, **kw)
+
+    monkeypatch.setattr(pipeline, "reconstruct", spy)
+    assert main(["print", str(long_file), "--start", "600", "-o", str(tmp_path / "p.pdf")]) == 0
+    (a, b), = seen
+    assert a == 595 * 500 and (b - a) / 500 <= 25  # the page, the measurement strip and the filter margins
+    import pypdf
+
+    text = " ".join(pypdf.PdfReader(tmp_path / "p.pdf").pages[0].extract_text().split())
+    assert "1200.0 s recorded · this page 600.0–610.0 s" in text
+
+
+def test_cancel_leaves_no_partial_output(long_file, conv, zoo, tmp_path):
+    calls = []
+
+    def cancel() -> bool:
+        calls.append(1)
+        return len(calls) > 4
+
+    plan = pipeline.plan(open_recording(long_file), model_id=conv.id, zoo=zoo, threads=2)
+    with pytest.raises(Cancelled):
+        pipeline.run(plan, pipeline.WfdbStreamSink(tmp_path / "c.hea"), cancel=cancel)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_missing_samples_mid_file_stop_the_run_and_leave_nothing(long_file, conv, zoo, tmp_path):
+    bad = tmp_path / "gap.hea"
+    bad.write_text(long_file.read_text().replace("day", "gap"))
+    raw = np.fromfile(long_file.with_suffix(".dat"), "<i2").reshape(-1, 3)
+    raw[400_000:400_010, 1] = -32768  # format 16's "no sample" at 800 s in lead II
+    raw.tofile(tmp_path / "gap.dat")
+    out = tmp_path / "out" / "o.hea"
+    out.parent.mkdir()
+    plan = pipeline.plan(open_recording(bad), model_id=conv.id, zoo=zoo)
+    with pytest.raises(InputError, match=r"II has missing samples \(first at 800.00 s\)"):
+        pipeline.run(plan, pipeline.WfdbStreamSink(out))
+    assert list(out.parent.iterdir()) == []
+
+
+def test_the_length_switch_runs_one_network_and_every_output_says_so(long_file, zoo, monkeypatch, tmp_path):
+    monkeypatch.setattr(pipeline, "SINGLE_NETWORK_S", 600.0)
+    monkeypatch.setattr(pipeline, "STREAM_S", 600.0)
+    out = tmp_path / "o.hea"
+    assert main(["reconstruct", str(long_file), "-o", str(out)]) == 0
+    side = json.loads(out.with_name("o.metrics.json").read_text())
+    assert side["model"] == "I-II-V3.conv" and "I-II-V3.ensemble" in side["model_note"]
+    back = read_recording(out)
+    assert back.meta.reconstruction.model_id == "I-II-V3.conv"
+    assert any(c.startswith("model choice: 0.3 h to reconstruct: model I-II-V3.conv alone") for c in
+               back.meta.comments)
+    # a span shorter than the switch keeps the ensemble; a named architecture is never switched
+    assert pipeline.plan(open_recording(long_file), zoo=zoo, duration_s=60).model.id == "I-II-V3.ensemble"
+    assert pipeline.plan(open_recording(long_file), zoo=zoo, arch="temporal").model.id == "I-II-V3.temporal"
+
+
+def test_the_app_runs_the_lifted_graph_and_it_agrees_with_the_file(zoo):
+    import onnxruntime as ort
+
+    from ecgrecon.onnxgraph import session_bytes
+
+    for mid in ("I-II-V3.conv", "I-II-V3.temporal"):
+        card = zoo.get(mid)
+        lifted = session_bytes(card.onnx_file)
+        assert lifted != card.onnx_file.read_bytes()
+        x = np.random.default_rng(2).normal(0, 0.4, (1, 3, 4096)).astype(np.float32)
+        a = ort.InferenceSession(str(card.onnx_file)).run(None, {card.input_name: x})[0]
+        b = ort.InferenceSession(lifted).run(None, {card.input_name: x})[0]
+        assert a.shape == b.shape and np.max(np.abs(a - b)) < 1e-5
