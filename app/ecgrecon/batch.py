@@ -103,18 +103,26 @@ def run_records(fn: Callable[[Any], dict], jobs: Sequence[Any], *, workers: int 
                 scheduler: str | None = None, progress: Progress | None = None,
                 cancel: Callable[[], bool] | None = None) -> Iterator[Item]:
     """Yield an :class:`Item` per job as it finishes. In-process when ``workers`` is 1 and no scheduler is
-    given (or there is one job); otherwise on Dask."""
+    given (or there is one job); otherwise on Dask.
+
+    Records are untrusted files: while this runs, ``read_recording`` parses each in a child process with a
+    time and memory limit (:mod:`ecgrecon.io.isolated`; the local cluster's workers inherit the setting), so
+    a file that hangs or crashes its parser is one error item and the run goes on. Workers of an external
+    scheduler read in their own process (the worker is then what a crash takes down; Dask reports it)."""
+    from .io.isolated import isolation
+
     n = len(jobs)
-    if not scheduler and (workers == 1 or n <= 1):
-        for i, job in enumerate(jobs):
-            if cancel and cancel():
-                raise Cancelled()
-            res = _safe(fn, job)
-            if progress:
-                progress.step("error" in res)
-            yield Item(i, job, res)
-        return
-    yield from _run_dask(fn, jobs, workers or default_workers(), scheduler, progress, cancel)
+    with isolation():
+        if not scheduler and (workers == 1 or n <= 1):
+            for i, job in enumerate(jobs):
+                if cancel and cancel():
+                    raise Cancelled()
+                res = _safe(fn, job)
+                if progress:
+                    progress.step("error" in res)
+                yield Item(i, job, res)
+            return
+        yield from _run_dask(fn, jobs, workers or default_workers(), scheduler, progress, cancel)
 
 
 def _run_dask(fn, jobs, workers: int, scheduler: str | None, progress: Progress | None, cancel) -> Iterator[Item]:
@@ -130,9 +138,13 @@ def _run_dask(fn, jobs, workers: int, scheduler: str | None, progress: Progress 
             except OSError as e:
                 raise InputError(f"cannot reach the Dask scheduler at {scheduler} ({e})") from None
         else:
-            # one record at a time per worker process: memory stays one record's worth each
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                                   silence_logs=logging.ERROR)
+            import dask
+
+            # one record at a time per worker process: memory stays one record's worth each; not daemonic, so
+            # that a worker may start the child process a record is parsed in
+            with dask.config.set({"distributed.worker.daemon": False}):
+                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=logging.ERROR)
             client = Client(cluster)
         with client:
             futures = client.map(_safe, [fn] * len(jobs), jobs, pure=False)

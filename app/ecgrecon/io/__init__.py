@@ -16,6 +16,7 @@ from .clinical_io import looks_clinical, read_clinical
 from .common import MAX_BYTES, check_readable
 from .csv_io import read_csv, write_csv
 from .edf_io import read_edf, write_edf
+from .filecheck import check_name
 from .npz_io import read_npz, write_npz
 from .wfdb_io import check_record_name, read_wfdb, write_wfdb
 
@@ -35,6 +36,10 @@ def read_recording(path: str | Path, *, fs: float | None = None, units: str | No
 
     import numpy as np
 
+    from . import isolated
+
+    if isolated.wanted():  # a batch run or a front end asked for each file to be parsed in a child process
+        return isolated.read_isolated(path, fs=fs, units=units, trust_header_gains=trust_header_gains, layout=layout)
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")  # numpy/scipy warnings would reach stderr: the outcome is checked
@@ -65,6 +70,7 @@ def _read(path: str | Path, *, fs: float | None = None, units: str | None = None
     a known layout) give a Recording of the 12 derived leads with ``electrodes`` filled.
     """
     p = Path(path)
+    check_name(p)  # a 300-character name: one line here, not ENAMETOOLONG from the first exists() below
     ext = p.suffix.lower()
     if ext == "" and p.with_suffix(".hea").exists():
         p, ext = p.with_suffix(".hea"), ".hea"

@@ -122,9 +122,14 @@ def read_mat(path: Path, *, fs: float | None = None, units: str | None = None, l
     from scipy.io import loadmat
 
     from .. import bspm
+    from .guarded import call_guarded
 
     try:
-        m = loadmat(str(path), squeeze_me=False, chars_as_strings=True)
+        # in a forked child: a damaged uncompressed .mat can segfault scipy (issue 16)
+        m = call_guarded(lambda: loadmat(str(path), squeeze_me=False, chars_as_strings=True), path,
+                         what="scipy.io.loadmat")
+    except (InputError, MemoryError):
+        raise
     except NotImplementedError:
         raise InputError("MATLAB v7.3 (HDF5) .mat files are not supported; save with -v7", path) from None
     except Exception as e:

@@ -24,6 +24,8 @@ def read_edf(path: Path) -> Recording:
         with warnings.catch_warnings(record=True) as caught:  # e.g. truncated file: say so in Meta, not on stderr
             warnings.simplefilter("always")
             edf = edfio.read_edf(path, lazy_load_data=True)
+    except MemoryError:
+        raise  # read_recording says "not enough memory"
     except Exception as e:
         why = "".join(c if c.isprintable() else "?" for c in " ".join(str(e).split()))[:160]
         raise InputError(f"not a readable EDF file ({why})", path) from None

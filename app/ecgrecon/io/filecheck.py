@@ -26,7 +26,8 @@ def check_name(path: Path, report: str | Path | None = None) -> None:
         n = len(os.fsencode(part))
         if n > NAME_MAX:
             short = part[:40] + "..."
-            raise InputError(f"file name {short!r} is {n} bytes long; the limit is {NAME_MAX}", report or None)
+            raise InputError(f"file name {short!r} is {n} bytes long; the limit is {NAME_MAX}",
+                             report if report is not None else path)
 
 
 def check_regular(path: str | Path, what: str = "file", report: str | Path | None = None) -> os.stat_result:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,9 @@ def read_npz(path: Path) -> Recording:
             file_roles = [str(x) for x in np.asarray(z["roles"]).reshape(-1)] if "roles" in keys else []
     except InputError:
         raise
-    except (ValueError, OSError, zipfile.BadZipFile) as e:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+        raise InputError(f"not a readable .npz ({' '.join(str(e).split())[:160]})", path) from None
+    except RuntimeError as e:  # zipfile: a member flagged encrypted
         raise InputError(f"not a readable .npz ({' '.join(str(e).split())[:160]})", path) from None
     if sig.ndim != 2 or not (np.issubdtype(sig.dtype, np.integer) or np.issubdtype(sig.dtype, np.floating)):
         raise InputError(f"'{key}' must be a 2-D array of real numbers, got {sig.dtype} of shape {sig.shape}", path)

@@ -81,6 +81,8 @@ def _parse_header(path: Path):
         check_fs(fs_val, path)
     try:
         hdr = wfdb.rdheader(str(path.with_suffix("")))
+    except MemoryError:
+        raise
     except Exception as e:  # wfdb raises many kinds on malformed headers
         raise InputError(f"malformed WFDB header ({_short(e)})", path) from None
     n_lines = len(hdr.sig_name or [])
@@ -159,6 +161,8 @@ def read_wfdb(path: Path, *, trust_header_gains: bool = False) -> Recording:
         # smallest integer type that holds the format: a 24-hour Holter stays ~260 MB as int16
         res = 16 if all(str(f) in ("8", "16", "80", "212", "310", "311") for f in hdr.fmt) else 64
         rec = wfdb.rdrecord(str(path.with_suffix("")), physical=False, return_res=res)
+    except MemoryError:
+        raise  # read_recording says "not enough memory", not "cannot read samples"
     except Exception as e:
         raise InputError(f"cannot read samples ({_short(e)})", path) from None
     d = rec.d_signal  # samples x channels, integers
