@@ -364,3 +364,19 @@ def test_temporaries_of_a_writer_killed_mid_write_are_cleaned_up(tmp_path):
     tempfiles._swept.discard(str(tmp_path.resolve()))
     write_recording(read_recording(SAMPLES / "ludb_3_3lead.hea"), tmp_path / "other.npz")
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo"])
+def test_block_reader_checks_signal_files_too(tmp_path, kind):
+    """Long recordings are read in memory-mapped blocks (io.wfdb_blocks); the same checks apply there."""
+    from ecgrecon.io.wfdb_blocks import open_recording
+
+    hea = _record(tmp_path)
+    (tmp_path / "r.dat").unlink()
+    if kind == "symlink":
+        (tmp_path / "r.dat").symlink_to("/etc/passwd")
+    else:
+        os.mkfifo(tmp_path / "r.dat")
+    with pytest.raises(InputError) as e:
+        open_recording(hea)
+    assert ("outside the recording's folder" if kind == "symlink" else "FIFO") in e.value.problem

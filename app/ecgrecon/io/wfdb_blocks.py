@@ -24,7 +24,7 @@ from ..leads import einthoven_residual
 from ..recording import Meta, Role
 from . import provenance
 from .common import canonical_names, check_fs, unit_factor
-from .wfdb_io import WfdbStreamWriter, _check_dat_length, _invalid_values, _parse_header, _patient
+from .wfdb_io import WfdbStreamWriter, _check_dat_length, _invalid_values, _parse_header, _patient, check_signal_files
 
 # WFDB format -> (numpy dtype of one stored sample, offset added to get the signed value)
 _DTYPES = {"16": ("<i2", 0), "61": (">i2", 0), "32": ("<i4", 0), "80": ("u1", -128)}
@@ -144,9 +144,7 @@ def open_wfdb_blocks(path: str | Path, *, trust_header_gains: bool = False) -> W
         return None
     if any(hdr.skew or []) or len(set(hdr.byte_offset or [0])) > 1 or next(iter(files)).lower().endswith(".mat"):
         return None
-    dat = path.parent / next(iter(files))
-    if not dat.exists():
-        raise InputError(f"signal file {dat.name} named by the header is missing", path)
+    check_signal_files(hdr, path)  # inside the folder, a regular file: as the whole-file reader checks
     _check_dat_length(hdr, path)
     return WfdbBlocks(path, hdr, trust_header_gains=trust_header_gains)
 

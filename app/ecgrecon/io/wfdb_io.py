@@ -150,12 +150,7 @@ def read_wfdb(path: Path, *, trust_header_gains: bool = False) -> Recording:
     if n is None or n <= 0:
         raise InputError("header gives zero samples", path)
     check_size(hdr.n_sig, n, path)
-    for fname in sorted(set(hdr.file_name or [])):
-        # in the header's folder (symlinks resolved), a regular file: a FIFO would block wfdb forever
-        f = referenced_file(path, fname, "signal file")
-        if not f.exists() and not f.is_symlink():
-            raise InputError(f"signal file {fname} named by the header is missing", path)
-        check_regular(f, "signal file", report=path)
+    check_signal_files(hdr, path)
     _check_dat_length(hdr, path)
     try:
         # smallest integer type that holds the format: a 24-hour Holter stays ~260 MB as int16
@@ -210,6 +205,16 @@ def read_wfdb(path: Path, *, trust_header_gains: bool = False) -> Recording:
         reconstruction=prov,
     )
     return Recording(sig, fs, names, roles=roles or (), meta=meta)
+
+
+def check_signal_files(hdr, path: Path) -> None:
+    """Each signal file the header names: in the header's folder (symlinks resolved) and a regular file (a
+    FIFO would block wfdb forever, a symlink could read /etc/passwd as samples)."""
+    for fname in sorted(set(hdr.file_name or [])):
+        f = referenced_file(path, fname, "signal file")
+        if not f.exists() and not f.is_symlink():
+            raise InputError(f"signal file {fname} named by the header is missing", path)
+        check_regular(f, "signal file", report=path)
 
 
 def _invalid_values(fmts: list[str]) -> list[int | None]:
