@@ -46,6 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(readers) - set(READERS)
     if unknown:
         ap.error(f"unknown reader(s) {', '.join(sorted(unknown))}")
+    for f in (a.out, a.log):
+        if f:
+            Path(f).parent.mkdir(parents=True, exist_ok=True)
+    if a.log:
+        Path(a.log).write_text("")  # this run's outcomes only
     with tempfile.TemporaryDirectory(prefix="ecgrecon-fuzz-") as tmp:
         work = Path(a.work or tmp)
         t0 = time.monotonic()
