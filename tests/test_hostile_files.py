@@ -380,3 +380,20 @@ def test_block_reader_checks_signal_files_too(tmp_path, kind):
     with pytest.raises(InputError) as e:
         open_recording(hea)
     assert ("outside the recording's folder" if kind == "symlink" else "FIFO") in e.value.problem
+
+
+def test_long_output_names_and_unwritable_folders_are_one_line(tmp_path, capsys):
+    src = SAMPLES / "ludb_3_3lead.hea"
+    rc, err = _one_line(capsys, "convert", src, tmp_path / ("x" * 300 + ".csv"))
+    assert rc == 2 and err.count("\n") == 1 and "304 bytes long" in err
+    rc, err = _one_line(capsys, "convert", src, "/proc/out.csv")  # a file system that takes no new files
+    assert rc == 2 and err.count("\n") == 1 and "cannot write" in err
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        if not os.access(ro, os.W_OK):  # (root writes anywhere: then only the case above applies)
+            rc, err = _one_line(capsys, "convert", src, ro / "out.csv")
+            assert rc == 2 and err.count("\n") == 1 and "cannot write" in err
+    finally:
+        ro.chmod(0o700)

@@ -25,7 +25,6 @@ from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import (
-    QApplication,
     QDialog,
     QDockWidget,
     QFileDialog,
@@ -40,7 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..conditioning import FilterSpec
-from ..errors import EcgReconError
+from ..errors import Cancelled, EcgReconError
 from ..io import READ_FORMATS
 from ..modelcard import ModelZoo
 from ..papergrid import PageGeometry
@@ -49,6 +48,7 @@ from .compareview import CompareDialog
 from .dialogs import AboutDialog, CalibrationDialog, HelpDialog
 from .export import PdfExport, preview_image
 from .export import print_options as _print_options
+from .fileopen import FileReader
 from .header import RecordingHeader
 from .measurepanel import MeasurementPanel, header_text
 from .menus import Menus
@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         self.store.load_view(self.model)
         _warm_imports()
         self.reconstructor = ReconstructionController(self, self)
+        self.reader = FileReader(self)  # files are parsed in a child process, off this thread
         self.sources = ModelSources(self, self, self._fill_model_combos)
         self.pdf = PdfExport(self, self)
         self._build_ui()
@@ -277,16 +278,19 @@ class MainWindow(QMainWindow):
         """Open a file; a bad file gives a dialog with the reader's one-line reason and changes nothing.
         (The seam for reading files: everything after the read is :meth:`_opened`.)"""
         path = str(path)
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # reading hours of data takes a moment
         error = None
         try:
-            self.model.open(path)
+            # in a child process with time and memory limits (a parser that hangs or segfaults costs that
+            # child, not this window); the window keeps painting and offers Cancel meanwhile
+            rec = self.reader.read(path)
+            self.model.set_recording(rec, path)
+        except Cancelled:
+            self.message("Opening cancelled; nothing changed", 5000)
+            return False
         except EcgReconError as e:
             error = str(e)
         except Exception as e:  # a reader bug must not kill the window
             error = f"{path}: cannot read ({type(e).__name__}: {' '.join(str(e).split())})"
-        finally:
-            QApplication.restoreOverrideCursor()
         if error is not None:
             self.show_error(error)
             return False

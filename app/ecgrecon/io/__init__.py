@@ -16,7 +16,7 @@ from .clinical_io import looks_clinical, read_clinical
 from .common import MAX_BYTES, check_readable
 from .csv_io import read_csv, write_csv
 from .edf_io import read_edf, write_edf
-from .filecheck import check_name
+from .filecheck import check_name, check_output_name
 from .npz_io import read_npz, write_npz
 from .wfdb_io import check_record_name, read_wfdb, write_wfdb
 
@@ -107,6 +107,7 @@ def write_recording(rec: Recording, path: str | Path, *, overwrite: bool = True,
     ext = p.suffix.lower()
     if ext not in WRITE_FORMATS:
         raise InputError(f"cannot write {ext or '(no extension)'!r}; use one of {', '.join(WRITE_FORMATS)}", path)
+    check_output_name(p)
     targets = [p] if ext != ".hea" else [p, p.with_suffix(".dat")]
     if ext == ".csv":
         from .csv_io import sidecar_of
@@ -127,6 +128,14 @@ def write_recording(rec: Recording, path: str | Path, *, overwrite: bool = True,
         raise InputError("output folder does not exist", p.parent)
     if ext == ".hea":
         check_record_name(p)
+    try:
+        _write(rec, p, ext)
+    except OSError as e:  # no permission, disk full, a read-only file system: one line, not a traceback
+        raise InputError(f"cannot write ({e.strerror or type(e).__name__})", p) from None
+    return p
+
+
+def _write(rec: Recording, p: Path, ext: str) -> None:
     if ext == ".hea":
         write_wfdb(rec, p)
     elif ext == ".csv":
@@ -143,7 +152,6 @@ def write_recording(rec: Recording, path: str | Path, *, overwrite: bool = True,
         write_aecg(rec, p)
     else:
         write_npz(rec, p)
-    return p
 
 
 def _wfdb_signal_files(hea: Path) -> list[Path]:

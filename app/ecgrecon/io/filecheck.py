@@ -30,6 +30,19 @@ def check_name(path: Path, report: str | Path | None = None) -> None:
                              report if report is not None else path)
 
 
+# a temporary beside an output is named ".ecgrecon~<pid>~<random>~<name>.ecgrecon.json" at worst (tempfiles)
+TEMP_ROOM = 48
+
+
+def check_output_name(path: Path) -> None:
+    """An output name leaves room for the temporary it is written through and for its sidecar."""
+    check_name(Path(path).parent)
+    n = len(os.fsencode(Path(path).name))
+    if n > NAME_MAX - TEMP_ROOM:
+        raise InputError(f"output file name is {n} bytes long; the limit for an output is {NAME_MAX - TEMP_ROOM}",
+                         path)
+
+
 def check_regular(path: str | Path, what: str = "file", report: str | Path | None = None) -> os.stat_result:
     """``path`` exists, is a regular file (symlinks followed) and is not empty; else one line.
 
