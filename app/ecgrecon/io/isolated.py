@@ -35,7 +35,7 @@ from .tempfiles import temp_dir
 # Modules the forkserver imports once so that each child starts with them loaded (the readers import their
 # parsers lazily; a missing optional one is skipped by multiprocessing).
 _PRELOAD = ["ecgrecon.io", "ecgrecon.io.isolated", "ecgrecon.io.wfdb_io", "ecgrecon.io.bspm_io", "wfdb",
-            "scipy.io", "edfio", "ecgrecon.bspm"]
+            "scipy.io", "edfio", "ecgrecon.bspm", "ecgrecon.io._prewarm"]
 GiB = 1 << 30
 
 
@@ -156,6 +156,9 @@ def read_isolated(path: str | Path, *, fs: float | None = None, units: str | Non
 def _wait(proc, recv, path, timeout_s: float, cancel, progress) -> tuple:
     t0 = time.monotonic()
     while True:
+        if cancel is not None and cancel():  # before looking for a result: the user's word goes first
+            proc.kill()
+            raise Cancelled()
         try:
             if recv.poll(0.05):
                 return recv.recv()
@@ -169,9 +172,6 @@ def _wait(proc, recv, path, timeout_s: float, cancel, progress) -> tuple:
                 pass
             proc.join(1)
             raise InputError(_death(proc.exitcode), path)
-        if cancel is not None and cancel():
-            proc.kill()
-            raise Cancelled()
         elapsed = time.monotonic() - t0
         if elapsed > timeout_s:
             proc.kill()
