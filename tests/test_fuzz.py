@@ -5,6 +5,8 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import ecgrecon.io
 import ecgrecon.paths
@@ -72,3 +74,18 @@ def test_the_harness_sees_each_failure_class(tmp_path, monkeypatch, behaviour, k
     case = Case("csv", {"x.csv": b"time,I\n0,1\n0.002,2\n"}, "x.csv")
     out = run_case(case, 0, tmp_path / "rec", timeout_s=2.0, rerun_s=0.0)
     assert out.kind == kind, out
+
+
+@pytest.fixture(scope="module")
+def seed_cases(tmp_path_factory):
+    return seeds(ecgrecon.paths.samples_dir(), tmp_path_factory.mktemp("fuzzseeds"))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(reader=st.sampled_from(READERS), seed=st.integers(0, 2**32 - 1))
+def test_property_any_mutation_is_read_or_refused_in_one_line(seed_cases, tmp_path, reader, seed):
+    """Hypothesis draws the reader and the mutation seed (and shrinks a failure to the smallest seed)."""
+    rng = case_rng(seed, reader, 0)
+    case = mutate(rng.choice(seed_cases[reader]), rng)
+    out = run_case(case, seed, tmp_path / f"h{seed}" / "rec", timeout_s=10.0, rerun_s=0.0)
+    assert out.kind in ("accepted", "refused"), out
