@@ -397,3 +397,60 @@ def test_long_output_names_and_unwritable_folders_are_one_line(tmp_path, capsys)
             assert rc == 2 and err.count("\n") == 1 and "cannot write" in err
     finally:
         ro.chmod(0o700)
+
+
+# ------------------------------------------------------------------------------------------------- EDF fields
+_EDF_FIELDS = {"label": 16, "transducer": 80, "dimension": 8, "phys_min": 8, "phys_max": 8, "dig_min": 8,
+               "dig_max": 8, "prefilter": 80, "samples": 8, "reserved": 32}
+
+
+def _edf_with(tmp_path: Path, field: str, value: str, signal_index: int = 0) -> Path:
+    """An EDF of the 3-lead sample with one header field of one signal replaced (fixed-width ASCII)."""
+    rec = read_recording(SAMPLES / "ludb_3_3lead.hea")
+    p = write_recording(rec, tmp_path / "e.edf")
+    b = bytearray(p.read_bytes())
+    ns = int(b[252:256].decode())
+    off = 256
+    for name, width in _EDF_FIELDS.items():
+        if name == field:
+            at = off + signal_index * width
+            b[at:at + width] = value.ljust(width).encode()[:width]
+            break
+        off += width * ns
+    p.write_bytes(bytes(b))
+    return p
+
+
+def test_edf_negative_samples_per_record_is_one_line(tmp_path, capsys):
+    p = _edf_with(tmp_path, "samples", "-500")
+    rc, err = _one_line(capsys, "info", p)
+    assert rc == 2 and err.count("\n") == 1 and "e.edf" in err
+
+
+def test_edf_huge_physical_range_is_refused_or_finite(tmp_path):
+    p = _edf_with(tmp_path, "phys_max", "1e308")
+    try:
+        rec = read_recording(p)
+    except InputError as e:
+        assert e.path == str(p)
+    else:
+        assert not np.isinf(rec.signals).any()
+
+
+def test_edf_empty_label_is_refused(tmp_path):
+    with pytest.raises(InputError) as e:
+        read_recording(_edf_with(tmp_path, "label", ""))
+    assert "empty label" in e.value.problem
+
+
+@pytest.mark.parametrize("tag", ["7", "0"])
+def test_edf_length_annotation_cannot_truncate_a_recording(tmp_path, tag):
+    """``ecgrecon-n-samples`` may only drop the padding the writer added; 7 or 0 would have cut 5000 samples."""
+    import edfio
+
+    rec = read_recording(SAMPLES / "ludb_3_3lead.hea")
+    p = write_recording(rec, tmp_path / "e.edf")
+    edf = edfio.read_edf(p)
+    edf.add_annotations([edfio.EdfAnnotation(0.0, None, f"ecgrecon-n-samples {tag}")])
+    edf.write(tmp_path / "t.edf")
+    assert read_recording(tmp_path / "t.edf").n_samples == rec.n_samples

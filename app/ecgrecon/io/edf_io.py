@@ -51,7 +51,7 @@ def read_edf(path: Path) -> Recording:
     except Exception:
         n = min(len(s.data) for s in keep)
     check_size(len(keep), n, path)
-    n = min(n, _stored_length(edf, n))
+    n = min(n, _stored_length(edf, n, fs))
     rows, units, labels = [], [], []
     for s in keep:
         lab = s.label.strip()
@@ -94,16 +94,20 @@ def read_edf(path: Path) -> Recording:
     return provenance.apply(rec, roles, prov)
 
 
-def _stored_length(edf, n: int) -> int:
-    """True length written by :func:`write_edf` when it had to pad the last data record; a tag that would cut
-    more than that padding (a damaged or hostile file) is ignored."""
+def _stored_length(edf, n: int, fs: float) -> int:
+    """True length written by :func:`write_edf` when it had to pad the last data record. The tag is honoured
+    only where the writer would have written it: a length whose duration is not exact, padded to whole
+    records of the writer's record duration, giving exactly the ``n`` samples stored. Any other tag (a
+    damaged or hostile file: "7" or "0" on a 5000-sample file) is ignored."""
     try:
-        spr = max(s.samples_per_data_record for s in edf.signals if s.sampling_frequency > 0)
         for a in edf.annotations:
             parts = a.text.split()
             if len(parts) == 2 and parts[0] == _LENGTH_TAG and parts[1].isdigit():
                 m = int(parts[1])
-                return m if n - spr < m <= n else n
+                if not 0 < m < n or _exact_duration(m, fs) is not None:
+                    return n
+                spr = int(round(fs * _record_duration(fs, Path("."))))
+                return m if m + (-m % spr) == n else n
     except Exception:  # noqa: BLE001 - no usable tag: the samples as stored
         pass
     return n
