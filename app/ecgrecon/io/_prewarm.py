@@ -7,14 +7,19 @@ from __future__ import annotations
 
 def _warm() -> None:
     import io
+    import os
     import warnings
 
     import numpy as np
 
     from ..paths import samples_dir
     from . import read_recording
+    from .isolated import ENV
 
     d = samples_dir()
+    # this runs inside the forkserver: with isolation inherited on, read_recording would start another
+    # forkserver whose preload runs this again, an endless chain of processes
+    os.environ[ENV] = "0"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name in ("ludb_3.hea", "ludb_3_3lead.csv", "bspm/ludb_3_bspm.hea", "bspm/ludb_3_bspm_potvals.mat"):
