@@ -12,6 +12,8 @@
    memory (``ru_maxrss`` of the child), real-time factor, ratio to bare onnxruntime.
 4. The same for one hour (must not need more memory than 24 h) and a 10 s strip in-process (app
    against bare onnxruntime on the same 5000 samples, one thread).
+5. The viewer (offscreen, a child process): open the file, reconstruct it into the cache, peak memory,
+   the event loop's latency meanwhile, and frames per second scrolling the cached result.
 
 Machines here are shared: figures in one printout are comparable, absolute times are not.
 """
@@ -211,6 +213,89 @@ def _ten_seconds_one(zoo, card, rec, runs: int) -> tuple[float, float]:
     return float(np.median(ta)), float(np.median(tb))
 
 
+def viewer_figures(hours: float, frames: int = 150) -> None:
+    """The viewer opening the long file and reconstructing it, in a child process (its own peak memory)."""
+    path = make_holter(hours)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    p = subprocess.run([sys.executable, __file__, "--viewer-child", str(path), "--frames", str(frames)],
+                       capture_output=True, text=True, env=env)
+    lines = [ln for ln in p.stdout.splitlines() if ln.startswith("viewer")]
+    print("\n".join(lines) if lines else f"viewer run failed: {p.stderr[-1500:]}")
+
+
+def viewer_child(path: Path, frames: int) -> int:
+    """Runs in the child: open, reconstruct (into the cache), event-loop latency meanwhile, scroll frames/s."""
+    import resource
+    import tempfile
+
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from ecgrecon.gui.mainwindow import MainWindow
+    from ecgrecon.viewmodel import ViewerModel
+
+    app = QApplication.instance() or QApplication(["bench"])
+    tmp = Path(tempfile.mkdtemp(prefix="ecgrecon-bench-viewer-"))
+    from ecgrecon.modelcard import load_zoo
+
+    win = MainWindow(ViewerModel(zoo=load_zoo()), settings=QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat),
+                     auto_reconstruct=False)
+    win.show_error = lambda m: print("viewer error:", m)
+    win.resize(1400, 900)
+    win.show()
+    app.processEvents()
+    t0 = time.perf_counter()
+    if not win.open_path(path):
+        return 2
+    t_open = time.perf_counter() - t0
+    late: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        late.append(now - last[0] - 0.02)
+        last[0] = now
+
+    timer = QTimer()
+    timer.timeout.connect(tick)
+    timer.start(20)
+    w = win.start_reconstruction()
+    first = None
+    while w is not None and (w.outcome is None or w.is_running()):
+        app.processEvents()
+        if first is None and win.model.recon is not None:
+            first = time.perf_counter() - t0
+        w.wait(5)
+    timer.stop()
+    app.processEvents()
+    total = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    model = win.model.recon.model.id if win.model.recon is not None else "none"
+    print(f"viewer {path.name}: open {t_open:.1f} s, first page of the reconstruction shown at "
+          f"{first if first is not None else float('nan'):.1f} s, done at {total:.1f} s ({model}, {w.outcome}); "
+          f"peak memory {peak:.0f} MB")
+    lat = np.array(late) * 1000
+    print(f"viewer event loop while reconstructing: 20 ms timer late by median {np.median(lat):.0f} ms, "
+          f"p95 {np.quantile(lat, 0.95):.0f} ms, max {lat.max():.0f} ms ({lat.size} ticks)")
+    sb = win.scrollbar
+    for label, step in (("1 s", 10), ("a page (10 s)", 100), ("random jumps", None)):
+        rng = np.random.default_rng(0)
+        t1 = time.perf_counter()
+        v = sb.value()
+        for _ in range(frames):
+            v = int(rng.integers(0, sb.maximum())) if step is None else (v + step) % max(1, sb.maximum())
+            sb.setValue(v)
+            for pnl in win.panels:
+                if pnl.isVisible():
+                    pnl.plot.viewport().repaint()  # paint now: one frame
+        dt = time.perf_counter() - t1
+        print(f"viewer scroll {label} per frame over the cached {path.stem}: {frames / dt:.1f} frames/s")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"viewer peak memory after scrolling: {peak:.0f} MB")
+    win.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--hours", type=float, default=24.0)
@@ -218,13 +303,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-bare", action="store_true")
     ap.add_argument("--skip-10s", action="store_true")
     ap.add_argument("--skip-1h", action="store_true")
+    ap.add_argument("--skip-viewer", action="store_true")
+    ap.add_argument("--frames", type=int, default=150)
+    ap.add_argument("--viewer-child", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    if a.viewer_child:
+        return viewer_child(Path(a.viewer_child), a.frames)
     print(f"bench_long: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
     if not a.skip_10s:
         ten_seconds()
     long_figures(a.hours, a.threads, a.skip_bare)
     if not a.skip_1h:
         one_hour_memory(a.threads)
+    if not a.skip_viewer:
+        viewer_figures(a.hours, a.frames)
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
     return 0
 

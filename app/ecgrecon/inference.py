@@ -420,19 +420,26 @@ def reconstruct(rec: Any, model: ModelCard | str, inputs: tuple[str, ...] | list
     start = max(0, int(start))
     members = network_members(card, zoo)
     out = np.empty((12, max(0, stop - start)), np.float32)
+    whole = (stop - start) / rec.fs <= WHOLE_TRUST_S  # else per-block trust (bounded memory, as streamed)
     xs: list[np.ndarray] = []
     ys: list[np.ndarray] = []
     each: list[np.ndarray] = []
+    per_block: list[dict[str, LeadTrust]] = []
     for blk in reconstruct_blocks(rec, card, zoo=zoo, threads=threads, start=start, stop=stop,
-                                  chunk_seconds=chunk_seconds, progress=progress, cancel=cancel):
+                                  chunk_seconds=chunk_seconds, progress=progress, cancel=cancel,
+                                  with_trust=not whole):
         out[:, blk.start - start: blk.stop - start] = blk.signals
-        if card.trust is not None:
+        if blk.trust:
+            per_block.append(blk.trust)
+        if card.trust is not None and whole:
             xs.append(blk.x_pre)
             ys.append(blk.net)
             if blk.members is not None:
                 each.append(blk.members)
     trust = None
-    if card.trust is not None or card.architecture == "personal":
+    if not whole:
+        trust = summarise_trust(per_block)
+    elif card.trust is not None or card.architecture == "personal":
         x_pre = np.concatenate(xs, axis=1).astype(np.float64) if xs else np.zeros((3, 0))
         y = np.concatenate(ys, axis=1) if ys else np.zeros((len(members[0].output_leads), 0), np.float32)
         trust = lead_trust(card, members[0].output_leads, x_pre, y,
@@ -458,6 +465,23 @@ def reconstruct(rec: Any, model: ModelCard | str, inputs: tuple[str, ...] | list
 
 
 TRUST_WINDOW_S = 10.0  # the trust model was fitted on 10 s records: a block's trust is that of its first 10 s
+# Up to this long, trust features are those of the whole span (as the trust model was fitted: whole records
+# of 10 s); longer spans get one figure per block, summarised (their features would need the whole span in
+# float64: 0.4 GB an hour).
+WHOLE_TRUST_S = 300.0
+
+
+def summarise_trust(blocks: list[dict[str, LeadTrust]]) -> dict[str, LeadTrust] | None:
+    """Per lead, the median of the blocks' expected R; low confidence when it is below the threshold, that is
+    when most blocks are."""
+    if not blocks:
+        return None
+    out = {}
+    for n, first in blocks[0].items():
+        vals = [b[n] for b in blocks if n in b]
+        low = sum(t.low_confidence for t in vals) > len(vals) / 2
+        out[n] = LeadTrust(float(np.median([t.expected_r for t in vals])), low, first.basis)
+    return out
 
 
 def block_trust(card: ModelCard, blk: Block) -> dict[str, LeadTrust] | None:

@@ -24,9 +24,10 @@ from .recording import Recording, Role
 # Longer than this, the default model is one network, not the ensemble (README "Long recordings"): the
 # ensemble's second network doubles the time for a median R gain of about 0.01, and a day must take seconds.
 SINGLE_NETWORK_S = 3600.0
-# Longer than this, a WFDB output is written block by block as it is computed (memory: a few chunks);
-# shorter ones are collected in memory for the full sidecar (whole-record trust, metrics, measurements).
-STREAM_S = 3600.0
+# Longer than this, a WFDB output is written block by block as it is computed (memory: a few chunks, whatever
+# the length); shorter ones are collected in memory for the full sidecar (metrics against the file's own
+# leads, measurements). Ten minutes of twelve leads are 14 MB.
+STREAM_S = 600.0
 # Formats other than WFDB are written from memory: 12 float32 leads of this many hours at 500 Hz is 0.5 GB.
 MEMORY_LIMIT_S = 2.9 * 3600
 

@@ -14,7 +14,7 @@ from ..discovery import discover
 from ..errors import EcgReconError, InputError
 from ..io import write_recording
 from ..io.common import atomic_write
-from ..io.wfdb_blocks import open_recording
+from ..io.wfdb_blocks import open_recording, write_wfdb_blocks
 from ..measurements import measure_pair
 from ..modelcard import load_zoo
 from ..pipeline import parse_inputs  # noqa: F401  (re-exported for callers of this command module)
@@ -217,7 +217,8 @@ def run_one(args: argparse.Namespace, src: str, out: Path) -> int:
     res = pipeline.run(plan, progress=progress)
     if show:
         print(file=sys.stderr)
-    write_recording(res.result, out, overwrite=args.force, protect=(args.input,))
+    if out.suffix.lower() != ".hea" or not write_wfdb_blocks(res.result, out):  # (guarded above)
+        write_recording(res.result, out, overwrite=args.force, protect=(args.input,))
     from ..inference import calibration_words
 
     side = {

@@ -317,18 +317,31 @@ class PaperPanel(QWidget):
         return [lab.textItem.toPlainText() for lab in self._labels if lab.isVisible()]
 
 
+def clock(t: float) -> str:
+    """Seconds as h:mm:ss (a day of recording is read by the clock, not in tens of thousands of seconds)."""
+    t = int(round(max(0.0, t)))
+    return f"{t // 3600}:{t // 60 % 60:02d}:{t % 60:02d}"
+
+
+class ClockAxis(pg.AxisItem):
+    """A time axis labelled h:mm:ss."""
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph's name)
+        return [clock(v * scale) for v in values]
+
+
 class Overview(pg.PlotWidget):
     """Whole-recording strip with the current page as a draggable region (the time navigator)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, axisItems={"bottom": ClockAxis("bottom")})
         self.setObjectName("overview")
         self.setFixedHeight(70)
         pi = self.getPlotItem()
         pi.hideAxis("left")
         pi.setMenuEnabled(False)
         pi.hideButtons()
-        pi.getAxis("bottom").setLabel("time (s)")
+        pi.getAxis("bottom").setLabel("time (h:mm:ss)")
         self.vb = pi.getViewBox()
         self.vb.setMouseEnabled(False, False)
         self.curve = pg.PlotDataItem(pen=pg.mkPen("#444444", width=1))

@@ -41,7 +41,9 @@ class RecordingHeader(QWidget):
         v.addWidget(self.measure_label)
 
     def show_model(self, m: ViewerModel) -> None:
-        self.banner.setText(m.banner())
+        note = m.recon.length_note if m.recon is not None else ""
+        # the length switch ran another model than the one chosen in the toolbar: say so where the model is named
+        self.banner.setText(m.banner() + (f"\nLong recording: {note}" if note else ""))
         text = m.summary_text()
         if "   (all 12" in text:  # the reconstructed-only figure first and bold; all 12 leads after, in grey
             head, tail = text.split("   (all 12", 1)

@@ -160,6 +160,7 @@ class MainWindow(QMainWindow):
         self.nav = PageNavigator(self.model, self)
         self.overview, self.scrollbar = self.nav.overview, self.nav.scrollbar
         v.addWidget(self.overview)
+        v.addWidget(self.nav.heart_rate)
         v.addWidget(self.scrollbar)
         self.setCentralWidget(central)
 
@@ -386,6 +387,10 @@ class MainWindow(QMainWindow):
     def start_reconstruction(self, start: bool = True) -> Runner | None:
         """Run the chosen model in a worker thread; ``start=False`` lets a caller connect first."""
         return self.reconstructor.start(start)
+
+    def long_progress(self, long) -> None:
+        """A block of a long reconstruction is done (ReconstructionController): the heart-rate trend grows."""
+        self.nav.show_heart_rate(long)
 
     def cancel_reconstruction(self) -> None:
         self.reconstructor.cancel()

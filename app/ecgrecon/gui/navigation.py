@@ -6,14 +6,64 @@ announces "page" and the window redraws, which calls :meth:`sync` back here.
 
 from __future__ import annotations
 
+import time
+
+import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QScrollBar
 
 from ..viewmodel import ViewerModel
-from .ecgview import Overview
+from .ecgview import ClockAxis, Overview
 from .papersheet import PAGE_WIDTH_MM
 
 TICKS_PER_S = 10  # scrollbar resolution
+TREND_EVERY_S = 2.0  # redraw the heart-rate trend at most this often while a long reconstruction runs
+TREND_BIN_S = 60.0  # one point per minute: a day is 1,440 points, and a beat-to-beat trace would be a smear
+
+
+class HeartRateStrip(pg.PlotWidget):
+    """Heart rate over the whole recording (median per minute, from the reconstruction's R peaks), with the
+    current page marked; a click goes there. For finding the events of a day."""
+
+    def __init__(self, navigator: PageNavigator) -> None:
+        super().__init__(axisItems={"bottom": ClockAxis("bottom")})
+        self.setObjectName("heart-rate")
+        self.setFixedHeight(80)
+        self.navigator = navigator
+        pi = self.getPlotItem()
+        pi.setMenuEnabled(False)
+        pi.hideButtons()
+        pi.setLabel("left", "bpm")
+        pi.getAxis("bottom").setStyle(showValues=False)  # the overview above carries the clock
+        self.vb = pi.getViewBox()
+        self.vb.setMouseEnabled(False, False)
+        self.curve = pg.PlotDataItem(pen=pg.mkPen("#b0302a", width=1.2), connect="finite")
+        self.addItem(self.curve)
+        self.page = pg.InfiniteLine(angle=90, pen=pg.mkPen("#d2400a", width=1))
+        self.addItem(self.page)
+        self.scene().sigMouseClicked.connect(self._clicked)
+
+    def set_trend(self, t: np.ndarray, bpm: np.ndarray, duration: float) -> None:
+        if t.size:
+            bins = np.floor(t / TREND_BIN_S).astype(int)
+            n = int(np.ceil(duration / TREND_BIN_S))
+            med = np.full(n, np.nan)
+            order = np.argsort(bins, kind="stable")
+            edges = np.searchsorted(bins[order], np.arange(n + 1))
+            for k in np.nonzero(np.diff(edges))[0]:
+                med[k] = np.median(bpm[order][edges[k]:edges[k + 1]])
+            self.curve.setData((np.arange(n) + 0.5) * TREND_BIN_S, med)
+            lo, hi = (np.nanmin(med), np.nanmax(med)) if np.isfinite(med).any() else (60.0, 100.0)
+        else:
+            self.curve.setData([], [])
+            lo, hi = 60.0, 100.0
+        # at least 50-110 bpm in view: a steady rate is a flat line, not noise blown up to the strip's height
+        self.vb.setRange(xRange=(0, duration), yRange=(min(50.0, lo - 5), max(110.0, hi + 5)), padding=0.0)
+
+    def _clicked(self, ev) -> None:
+        t = self.vb.mapSceneToView(ev.scenePos()).x()
+        self.navigator.goto(t - 0.5 * self.navigator.model.page_seconds(PAGE_WIDTH_MM))
 
 
 class PageNavigator(QObject):
@@ -24,6 +74,9 @@ class PageNavigator(QObject):
         self.overview.region.sigRegionChanged.connect(self._region_moved)
         self.scrollbar = QScrollBar(Qt.Orientation.Horizontal)
         self.scrollbar.valueChanged.connect(self._scrolled)
+        self.heart_rate = HeartRateStrip(self)
+        self.heart_rate.setVisible(False)
+        self._trend_at = 0.0
 
     def step(self, n: int) -> None:
         """``n`` pages on (negative: back)."""
@@ -42,6 +95,8 @@ class PageNavigator(QObject):
         long_rec = m.recording is not None and m.duration_s > m.page_seconds(PAGE_WIDTH_MM) + 1e-6
         self.overview.setVisible(long_rec)
         self.scrollbar.setVisible(long_rec)
+        if m.recon is None:
+            self.heart_rate.setVisible(False)
         if long_rec:
             src = m.recon.result if m.recon is not None else m.recording
             assert src is not None
@@ -61,6 +116,17 @@ class PageNavigator(QObject):
 
     def show_page(self, t0: float, t1: float) -> None:
         self.overview.set_page(t0, t1)
+        self.heart_rate.page.setValue(0.5 * (t0 + t1))
+
+    def show_heart_rate(self, long, force: bool = False) -> None:
+        """The trend of a long reconstruction (ecgrecon.longview), as far as it is done."""
+        now = time.monotonic()
+        if not force and now - self._trend_at < TREND_EVERY_S and long.fraction_done() < 1.0:
+            return
+        self._trend_at = now
+        t, bpm = long.heart_rate()
+        self.heart_rate.set_trend(t, bpm, long.n / long.fs)
+        self.heart_rate.setVisible(True)
 
     def _scrolled(self, v: int) -> None:
         t = v / TICKS_PER_S

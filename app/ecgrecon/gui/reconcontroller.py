@@ -7,12 +7,14 @@ and its late result is ignored, so a slow model never overwrites a newer choice.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QStandardPaths
 from PySide6.QtWidgets import QProgressBar, QPushButton
 
 from ..errors import EcgReconError
+from ..longview import LongReconstruction, remove_stale
 from ..viewmodel import ViewerModel
 from .worker import Runner, reconstruction_runner
 
@@ -27,6 +29,14 @@ class Host(Protocol):
     def message(self, text: str, ms: int = 0) -> None: ...
 
     def show_error(self, message: str) -> None: ...
+
+    def long_progress(self, long: LongReconstruction) -> None: ...
+
+
+def cache_dir() -> str:
+    """Where long reconstructions are cached: the platform's cache folder for this application."""
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation)
+    return str(Path(base or ".") / "reconstructions")
 
 
 def progress_bar() -> QProgressBar:
@@ -53,6 +63,9 @@ class ReconstructionController(QObject):
         self.progress.hide()
         self.cancel_button.hide()
         self.cancel_action = None  # the menu's Cancel action, enabled while one runs (set by the window)
+        self.long: LongReconstruction | None = None  # the current long reconstruction's cache (removed on drop)
+        self._long_shown = False
+        remove_stale(cache_dir())  # caches of viewers that crashed or were killed
 
     def start(self, start: bool = True) -> Runner | None:
         """Run the chosen model in a worker thread; ``start=False`` lets a caller connect first."""
@@ -63,7 +76,7 @@ class ReconstructionController(QObject):
             self.host.show_error(str(e))
             return None
         self.drop()
-        w = reconstruction_runner(req, self, zoo=m.zoo)
+        w = reconstruction_runner(req, self, zoo=m.zoo, cache_dir=cache_dir())
         w.progress.connect(self._on_progress)
         w.finished.connect(self._on_finished)
         w.failed.connect(self._on_failed)
@@ -94,38 +107,78 @@ class ReconstructionController(QObject):
             self._old.append(w)
             w.done.connect(lambda w=w: self._old.remove(w) if w in self._old else None)
         self.worker = None
+        self._close_long()
         self._idle()
 
+    def _close_long(self) -> None:
+        if self.long is not None:
+            self.long.close()  # the cache folder goes; a view still mapping it reads on until it is replaced
+            self.long = None
+
     def shutdown(self, ms: int = 10000) -> None:
-        """Cancel every thread still running and wait for it (the window is closing)."""
+        """Cancel every thread still running and wait for it (the window is closing); remove the cache."""
         for w in [self.worker, *self._old]:
             if w is not None and w.is_running():
                 w.cancel()
                 w.wait(ms)
+        self._close_long()
 
     # -- the current worker's reports -------------------------------------------------------------------
     def _current(self) -> bool:
         return self.sender() is self.worker and self.worker is not None
 
-    def _on_progress(self, f: float) -> None:
-        if self._current():
-            self.progress.setValue(int(f * 1000))
+    def _on_progress(self, f) -> None:
+        if not self._current():
+            return
+        if isinstance(f, LongReconstruction):  # a long recording: its cache, filled block by block
+            self.long, self._long_shown = f, False
+            self.host.message(f"Reconstructing {f.n / f.fs / 3600:.1f} h with {f.plan.model.id} into a cache file; "
+                              "pages show as their blocks are done…")
+            return
+        self.progress.setValue(int(f * 1000))
+        if self.long is not None:
+            self._long_block_done()
+
+    def _long_block_done(self) -> None:
+        """Show the partial result once the page in view is done; then let the window update the trend."""
+        long, m = self.long, self.host.model
+        assert long is not None
+        if long.closed:  # cancelled or failed meanwhile: its report is late, its cache gone
+            return
+        if not self._long_shown and m.recording is not None:
+            t0 = m.page_start_s
+            if long.ready(t0, t0 + 10.0):
+                self._long_shown = True
+                m.set_result(long.reconstruction())
+        self.host.long_progress(long)
 
     def _on_finished(self, recon) -> None:
         m = self.host.model
         if not self._current() or m.recording is None or recon.result.n_samples != m.recording.n_samples:
             return
         m.set_result(recon)  # "result" -> the window redraws
+        if self.long is not None:
+            self.host.long_progress(self.long)
         self.host.message("Reconstruction done", 5000)
 
     def _on_failed(self, msg: str) -> None:
         if self._current():
+            self._drop_partial()
             self.host.message("Reconstruction failed", 10000)
             self.host.show_error(msg)
 
     def _on_cancelled(self) -> None:
         if self._current():
             self.host.message("Reconstruction cancelled", 10000)
+            self._drop_partial()
+
+    def _drop_partial(self) -> None:
+        """A cancelled or failed long reconstruction: its cache is gone (LongReconstruction.run removed it);
+        a partial result on screen goes with it."""
+        if self.long is not None:
+            if self._long_shown:
+                self.host.model.set_result(None)
+            self.long = None
 
     def _on_done(self) -> None:
         if self._current():

@@ -95,13 +95,31 @@ class Runner(QObject):
 
 
 def reconstruction_runner(request: ReconstructionRequest, parent: QObject | None = None, *,
-                          zoo: ModelZoo | None = None) -> Runner:
+                          zoo: ModelZoo | None = None, cache_dir: str | None = None) -> Runner:
     """A runner for one reconstruction through the same pipeline as the command line (one model rule, one
-    role assembly); ``zoo`` is the zoo the model id refers to (default: the process-wide one)."""
+    role assembly, the same length switch when the model is the configuration's default); ``zoo`` is the zoo
+    the model id refers to (default: the process-wide one).
+
+    A recording longer than :data:`ecgrecon.longview.CACHE_ABOVE_S` is reconstructed into a cache file in
+    ``cache_dir`` (:class:`ecgrecon.longview.LongReconstruction`); the runner's first progress report is that
+    object, so the window can show pages as their blocks are done; the rest are fractions."""
 
     def job(req: ReconstructionRequest, progress: Callable[[Any], None], cancel: Callable[[], bool]):
-        plan = pipeline.plan(req.recording, inputs=req.inputs, model_id=req.model_id, zoo=zoo or load_zoo(),
+        z = zoo or load_zoo()
+        default = req.model_id == z.default_for(z.get(req.model_id).input_leads).id
+        plan = pipeline.plan(req.recording, inputs=req.inputs, model_id=None if default else req.model_id, zoo=z,
                              threads=req.threads)
-        return pipeline.run(plan, progress=progress, cancel=cancel)
+        from ..longview import CACHE_ABOVE_S, LongReconstruction, default_cache_dir
+
+        if plan.duration <= CACHE_ABOVE_S:
+            return pipeline.run(plan, progress=progress, cancel=cancel)
+        import os
+        from dataclasses import replace
+
+        # hours of data: every core (onnxruntime releases the GIL; the window's thread still gets its turn)
+        plan = replace(plan, threads=max(req.threads, os.cpu_count() or 1))
+        long = LongReconstruction(plan, cache_dir or default_cache_dir())
+        progress(long)
+        return long.run(progress=progress, cancel=cancel)
 
     return Runner(request, job, parent, what="reconstruction")

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..leads import einthoven_residual
-from ..recording import Meta, Role
+from ..recording import Meta, Recording, Role
 from . import provenance
 from .common import canonical_names, check_fs, unit_factor
 from .wfdb_io import WfdbStreamWriter, _check_dat_length, _invalid_values, _parse_header, _patient, check_signal_files
@@ -191,3 +191,34 @@ class BlockWriter(WfdbStreamWriter):
         frames[...] = d.T
         self._fh.write(frames.tobytes())
         self.n += block.shape[1]
+
+
+def write_wfdb_blocks(rec: Recording, path: Path, block: int = 30_000) -> bool:
+    """Write ``rec`` as ``write_wfdb`` would (same samples, roles and provenance lines), a block at a time, so
+    an hour of twelve leads costs no more memory than its own samples (wfdb's writer holds four float64 and
+    int64 copies). Returns False, writing nothing, when the range needs a gain below 1000/mV: then
+    ``write_wfdb`` picks the gain."""
+    from dataclasses import replace
+
+    from .wfdb_io import _wfdb_names
+
+    peak = 0.0
+    for a in range(0, rec.n_samples, block):
+        part = np.abs(rec.signals[:, a:a + block])
+        part = part[np.isfinite(part)]
+        peak = max(peak, float(part.max()) if part.size else 0.0)
+    if peak >= 32.0:
+        return False
+    names = _wfdb_names(rec.leads)
+    comments = [c for c in rec.meta.comments if not c.lstrip().startswith("ecgrecon-")]
+    comments += [f"ecgrecon-{k}: {v}" for k, v in rec.meta.provenance.items()]
+    comments += provenance.to_lines(replace(rec, leads=tuple(names)))
+    w = BlockWriter(path, tuple(names), rec.fs, comments)
+    try:
+        for a in range(0, rec.n_samples, block):
+            w.write(rec.signals[:, a:a + block])
+    except BaseException:
+        w.abort()
+        raise
+    w.close()
+    return True
