@@ -454,3 +454,14 @@ def test_edf_length_annotation_cannot_truncate_a_recording(tmp_path, tag):
     edf.add_annotations([edfio.EdfAnnotation(0.0, None, f"ecgrecon-n-samples {tag}")])
     edf.write(tmp_path / "t.edf")
     assert read_recording(tmp_path / "t.edf").n_samples == rec.n_samples
+
+
+def test_csv_value_past_float32_is_an_overflow_not_a_missing_sample(tmp_path):
+    rows = "".join(f"{i / 500},{i % 7},{1e39 if i == 10 else i % 5}\n" for i in range(1000))
+    (tmp_path / "big.csv").write_text("time,I,II\n" + rows)
+    with pytest.raises(InputError) as e:
+        read_recording(tmp_path / "big.csv")
+    assert "overflow" in e.value.problem
+    (tmp_path / "inf.csv").write_text("time,I,II\n" + rows.replace("1e+39", "inf"))
+    rec = read_recording(tmp_path / "inf.csv")  # "inf" written in a cell: a missing sample, flagged as NaN
+    assert np.isnan(rec.signals[1, 10]) and np.isfinite(rec.signals[:, :10]).all()

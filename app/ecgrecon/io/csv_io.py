@@ -97,8 +97,11 @@ def read_csv(path: Path, *, fs: float | None = None, units: str | None = None) -
         found_units.append(u)
         factors.append(unit_factor(u, path, nm))
     check_size(len(cols), data.shape[0], path)
-    sig = (data * np.asarray(factors)).T.astype(np.float32)
-    sig[~np.isfinite(sig)] = np.nan  # "inf" in a cell is a missing sample, like "NaN"
+    mv = data * np.asarray(factors)
+    mv[~np.isfinite(mv)] = np.nan  # "inf" in a cell is a missing sample, like "NaN"
+    # a value past float32's range (1e39 mV) becomes inf here, and read_recording refuses it as an overflow
+    # rather than passing it off as a missing sample
+    sig = mv.T.astype(np.float32)
     meta = Meta(record_id=path.stem, source=str(path), units_found=tuple(found_units))
     leads = canonical_names(names, path)
     rec = Recording(sig, fs, leads, meta=meta)
