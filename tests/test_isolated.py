@@ -159,3 +159,21 @@ def test_stale_isolation_folders_are_swept(cache):
     tempfiles._swept.discard(str(Path(cache).resolve()))
     isolated.read_isolated(SAMPLES / "ludb_3.hea")
     assert not stale.exists()
+
+
+def test_isolation_inherited_by_the_forkserver_does_not_chain(tmp_path):
+    """ECGRECON_ISOLATE=1 in the environment the forkserver starts with (a batch run's workers) must not make
+    its preload read in yet another forkserver: once seen as an endless chain of processes."""
+    import subprocess
+    import sys
+
+    code = ("import psutil, time\n"
+            "from ecgrecon.io import read_recording\n"
+            f"rec = read_recording({str(SAMPLES / 'ludb_3.hea')!r})\n"
+            "time.sleep(1.0)\n"
+            "kids = psutil.Process().children(recursive=True)\n"
+            "print(len(kids), isinstance(rec.signals.base, __import__('numpy').memmap))\n")
+    env = {**os.environ, "ECGRECON_ISOLATE": "1", "ECGRECON_CACHE": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    n, mapped = out.stdout.split()
+    assert mapped == "True" and int(n) <= 3, out  # the forkserver, the resource tracker; no chain
