@@ -145,23 +145,30 @@ def long_figures(hours: float, threads: int, skip_bare: bool) -> None:
     default = zoo.default_for(LEADS)
     card = model_for_length(zoo, default, hours * 3600)
     nets = [c.id for c in zoo.members(card)]
+    x = None if skip_bare else _load_inputs(path)
+    what = {"parallel": f"graph as the app runs it, {threads} chunks at a time (the app's scheme)",
+            "file": f"shipped ONNX file, {threads} intra-op threads",
+            "lifted": f"graph as the app runs it, {threads} intra-op threads"}
+    bare: dict[str, tuple[float, float]] = {}
+    if x is not None:  # the app's scheme just before the CLI run, the others after: load drifts on shared machines
+        bare["parallel"] = (bare_ort(x, nets, threads, "parallel"), os.getloadavg()[0])
     res = cli_run(path, threads)
+    load = os.getloadavg()[0]
     if res["rc"]:
         print(f"CLI failed: {res['err']}")
         return
     rtf = hours * 3600 / res["wall"]
     print(f"CLI reconstruct {hours:g} h, default choices ({res['model']}), {threads} threads: "
           f"{res['wall']:.1f} s wall, real-time factor {rtf:,.0f}, peak memory {res['peak_mb']:.0f} MB, "
-          f"output {res['output_gb']:.2f} GB")
-    if skip_bare:
+          f"output {res['output_gb']:.2f} GB (load average {load:.1f})")
+    if x is None:
         return
-    x = _load_inputs(path)
-    what = {"file": f"shipped ONNX file, {threads} intra-op threads",
-            "lifted": f"graph as the app runs it, {threads} intra-op threads",
-            "parallel": f"graph as the app runs it, {threads} chunks at a time (the app's scheme)"}
+    for scheme in ("file", "lifted"):
+        bare[scheme] = (bare_ort(x, nets, threads, scheme), os.getloadavg()[0])
     for scheme, words in what.items():
-        bare = bare_ort(x, nets, threads, scheme)
-        print(f"bare onnxruntime, {'+'.join(nets)}, {words}: {bare:.1f} s -> CLI / bare = {res['wall'] / bare:.2f}")
+        secs, load = bare[scheme]
+        print(f"bare onnxruntime, {'+'.join(nets)}, {words}: {secs:.1f} s -> CLI / bare = "
+              f"{res['wall'] / secs:.2f} (load average {load:.1f})")
     del x
 
 

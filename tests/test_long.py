@@ -162,6 +162,12 @@ def test_the_length_switch_runs_one_network_and_every_output_says_so(long_file, 
     assert back.meta.reconstruction.model_id == "I-II-V3.conv"
     assert any(c.startswith("model choice: 0.3 h to reconstruct: model I-II-V3.conv alone") for c in
                back.meta.comments)
+    # and on paper: the printout of the saved output names the model that ran and why
+    import pypdf
+
+    assert main(["print", str(out), "--measured", "-o", str(tmp_path / "o.pdf")]) == 0
+    text = " ".join(pypdf.PdfReader(tmp_path / "o.pdf").pages[0].extract_text().split())
+    assert "I-II-V3.conv" in text and "model I-II-V3.conv alone, the convolutional member of I-II-V3.ensemble" in text
     # a span shorter than the switch keeps the ensemble; a named architecture is never switched
     assert pipeline.plan(open_recording(long_file), zoo=zoo, duration_s=60).model.id == "I-II-V3.ensemble"
     assert pipeline.plan(open_recording(long_file), zoo=zoo, arch="temporal").model.id == "I-II-V3.temporal"

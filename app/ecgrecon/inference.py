@@ -391,7 +391,8 @@ def reconstruct_blocks(rec: Any, model: ModelCard | str, *, zoo: ModelZoo | None
             net_src = y_src[:, u - i0: v - i0]
             if net_src.shape[1] < v - u:
                 net_src = np.pad(net_src, ((0, 0), (0, v - u - net_src.shape[1])), mode="edge")
-        inputs = read_block(rec, names, u, v)
+        # the measured leads as read (at the recording's rate: the raw read when the rates agree)
+        inputs = raw[:, u - fa: v - fa] if g.same else read_block(rec, names, u, v)
         full, _ = lead_signals(card, dict(zip(names, inputs, strict=True)), out_leads, net_src)
         signals = np.stack([np.asarray(full[n], np.float32) for n in STANDARD_12])
         blk = Block(u, signals, mu, np.ascontiguousarray(x_pre[:, mu - s: mv - s]),

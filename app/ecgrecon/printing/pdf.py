@@ -266,7 +266,9 @@ def _provenance(recon, rec: Recording) -> dict | None:
         if p.patient_calibration:
             model += f", {p.patient_calibration}"
     measured = tuple(n for n, r in zip(rec.leads, rec.roles, strict=True) if r == Role.MEASURED)
-    return {"measured": measured, "model": model}
+    # a long reconstruction read back: its header says which model the length switch ran instead of the default
+    note = next((c.split(":", 1)[1].strip() for c in rec.meta.comments if c.startswith("model choice:")), "")
+    return {"measured": measured, "model": model, "note": note}
 
 
 class PrintJob:
