@@ -280,7 +280,7 @@ def viewer_child(path: Path, frames: int) -> int:
     model = win.model.recon.model.id if win.model.recon is not None else "none"
     print(f"viewer {path.name}: open {t_open:.1f} s, first page of the reconstruction shown at "
           f"{first if first is not None else float('nan'):.1f} s, done at {total:.1f} s ({model}, {w.outcome}); "
-          f"peak memory {peak:.0f} MB")
+          f"peak memory {peak:.0f} MB, resident now {_rss_mb():.0f} MB")
     lat = np.array(late) * 1000
     print(f"viewer event loop while reconstructing: 20 ms timer late by median {np.median(lat):.0f} ms, "
           f"p95 {np.quantile(lat, 0.95):.0f} ms, max {lat.max():.0f} ms ({lat.size} ticks)")
@@ -296,11 +296,20 @@ def viewer_child(path: Path, frames: int) -> int:
                 if pnl.isVisible():
                     pnl.plot.viewport().repaint()  # paint now: one frame
         dt = time.perf_counter() - t1
-        print(f"viewer scroll {label} per frame over the cached {path.stem}: {frames / dt:.1f} frames/s")
+        print(f"viewer scroll {label} per frame over the cached {path.stem}: {frames / dt:.1f} frames/s "
+              f"(resident now {_rss_mb():.0f} MB)")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"viewer peak memory after scrolling: {peak:.0f} MB")
     win.close()
     return 0
+
+
+def _rss_mb() -> float:
+    """Resident memory now (Linux), MB."""
+    try:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return float("nan")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,6 +15,7 @@ process that died are removed by :func:`remove_stale` (the viewer calls it when 
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import shutil
 import threading
@@ -159,6 +160,16 @@ class LongReconstruction:
     def signals(self) -> np.ndarray:
         """Leads x samples, memory-mapped read-only: only what is read comes into memory."""
         return self._view
+
+    def trim(self) -> None:
+        """Let go of the cache pages views have read (they stay in the file and the page cache, and come back
+        when read again): scrolling through a day would otherwise keep every page read resident."""
+        mm = getattr(self._view, "_mmap", None)
+        if mm is not None and hasattr(mmap, "MADV_DONTNEED"):
+            try:
+                mm.madvise(mmap.MADV_DONTNEED)
+            except (OSError, ValueError):  # a closed mapping or a platform without it: nothing to give back
+                pass
 
     def fraction_done(self) -> float:
         return float(self.done.mean()) if self.n_blocks else 1.0

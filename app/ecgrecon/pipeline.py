@@ -21,8 +21,9 @@ from .inference import LeadTrust, ProgressFn, Reconstruction, reconstruct, recon
 from .modelcard import ModelCard, ModelZoo, load_zoo
 from .recording import Recording, Role
 
-# Longer than this, the default model is one network, not the ensemble (README "Long recordings"): the
-# ensemble's second network doubles the time for a median R gain of about 0.01, and a day must take seconds.
+# From this length on, the default model is one network, not the ensemble (README "Long recordings"): the
+# ensemble's second network doubles the time for a pooled external median R gain of 0.001-0.02, and a day must
+# take seconds. From (not above) one hour, so that an hour's recording runs exactly as a day's does.
 SINGLE_NETWORK_S = 3600.0
 # Longer than this, a WFDB output is written block by block as it is computed (memory: a few chunks, whatever
 # the length); shorter ones are collected in memory for the full sidecar (metrics against the file's own
@@ -68,9 +69,9 @@ class Plan:
 
 
 def model_for_length(zoo: ModelZoo, card: ModelCard, seconds: float) -> ModelCard:
-    """The length switch: above :data:`SINGLE_NETWORK_S` an ensemble default runs as its convolutional member
-    alone (the member with the better external R on the bundled configurations)."""
-    if card.architecture != "ensemble" or seconds <= SINGLE_NETWORK_S:
+    """The length switch: from :data:`SINGLE_NETWORK_S` on, an ensemble default runs as its convolutional
+    member alone."""
+    if card.architecture != "ensemble" or seconds < SINGLE_NETWORK_S:
         return card
     members = zoo.members(card)
     conv = [m for m in members if m.architecture == "conv"]
@@ -80,7 +81,7 @@ def model_for_length(zoo: ModelZoo, card: ModelCard, seconds: float) -> ModelCar
 def length_note(card: ModelCard, ensemble: ModelCard, seconds: float) -> str:
     """The sentence every output of a switched model carries."""
     return (f"{seconds / 3600:.1f} h to reconstruct: model {card.id} alone, the convolutional member of "
-            f"{ensemble.id} (one network above {SINGLE_NETWORK_S / 3600:g} h, for speed)")
+            f"{ensemble.id} (one network from {SINGLE_NETWORK_S / 3600:g} h on, for speed)")
 
 
 def span_samples(rec, start_s: float = 0.0, duration_s: float | None = None) -> tuple[int, int]:

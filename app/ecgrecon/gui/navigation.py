@@ -19,6 +19,7 @@ from .papersheet import PAGE_WIDTH_MM
 
 TICKS_PER_S = 10  # scrollbar resolution
 TREND_EVERY_S = 2.0  # redraw the heart-rate trend at most this often while a long reconstruction runs
+TRIM_EVERY_PAGES = 10  # pages drawn from a long reconstruction's cache between letting its pages go
 TREND_BIN_S = 60.0  # one point per minute: a day is 1,440 points, and a beat-to-beat trace would be a smear
 
 
@@ -77,6 +78,8 @@ class PageNavigator(QObject):
         self.heart_rate = HeartRateStrip(self)
         self.heart_rate.setVisible(False)
         self._trend_at = 0.0
+        self.long = None  # the long reconstruction on screen (ecgrecon.longview), if any
+        self._pages_shown = 0
 
     def step(self, n: int) -> None:
         """``n`` pages on (negative: back)."""
@@ -97,6 +100,7 @@ class PageNavigator(QObject):
         self.scrollbar.setVisible(long_rec)
         if m.recon is None:
             self.heart_rate.setVisible(False)
+            self.long = None
         if long_rec:
             src = m.recon.result if m.recon is not None else m.recording
             assert src is not None
@@ -117,6 +121,9 @@ class PageNavigator(QObject):
     def show_page(self, t0: float, t1: float) -> None:
         self.overview.set_page(t0, t1)
         self.heart_rate.page.setValue(0.5 * (t0 + t1))
+        self._pages_shown += 1
+        if self.long is not None and self._pages_shown % TRIM_EVERY_PAGES == 0:
+            self.long.trim()  # pages read from the cache file need not stay resident
 
     def show_heart_rate(self, long, force: bool = False) -> None:
         """The trend of a long reconstruction (ecgrecon.longview), as far as it is done."""
@@ -124,6 +131,7 @@ class PageNavigator(QObject):
         if not force and now - self._trend_at < TREND_EVERY_S and long.fraction_done() < 1.0:
             return
         self._trend_at = now
+        self.long = long
         t, bpm = long.heart_rate()
         self.heart_rate.set_trend(t, bpm, long.n / long.fs)
         self.heart_rate.setVisible(True)
