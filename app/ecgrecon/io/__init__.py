@@ -49,7 +49,7 @@ def read_recording(path: str | Path, *, fs: float | None = None, units: str | No
     except MemoryError:
         raise InputError("not enough memory to read this file", path) from None
     except Exception as e:  # noqa: BLE001 - a parser failing on a hostile file is a bad input, not a crash
-        parser = type(e).__module__.split(".")[0] or "reader"
+        parser = _failing_package(e)
         msg = " ".join(str(e).split())[:120] or type(e).__name__
         raise InputError(f"cannot read: {parser} failed ({type(e).__name__}: {msg})", path) from None
     if np.isinf(rec.signals).any():
@@ -59,6 +59,19 @@ def read_recording(path: str | Path, *, fs: float | None = None, units: str | No
     if any(not n.strip() for n in rec.leads):
         raise InputError("a channel has an empty label", path)
     return rec
+
+
+def _failing_package(e: BaseException) -> str:
+    """The library whose code raised ``e`` (the innermost frame of the traceback outside the standard
+    library's plumbing): "ecgdatakit", "edfio", "wfdb" rather than "builtins" for a LookupError."""
+    name = ""
+    tb = e.__traceback__
+    while tb is not None:
+        mod = str(tb.tb_frame.f_globals.get("__name__", "")).split(".")[0]
+        if mod and mod not in ("ecgrecon", "builtins", "codecs", "encodings", "importlib", "abc", "functools"):
+            name = mod  # keep going: the innermost library frame wins
+        tb = tb.tb_next
+    return name or type(e).__module__.split(".")[0] or "reader"
 
 
 def _read(path: str | Path, *, fs: float | None = None, units: str | None = None,
