@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QScrollBar
 
+from ..recording import Role
 from ..viewmodel import ViewerModel
 from .ecgview import ClockAxis, Overview
 from .papersheet import PAGE_WIDTH_MM
@@ -105,6 +106,11 @@ class PageNavigator(QObject):
             src = m.recon.result if m.recon is not None else m.recording
             assert src is not None
             lead = m.rhythm_lead if m.rhythm_lead in src.leads else src.leads[0]
+            if src is not m.recording and m.recording is not None and lead in m.recording.leads \
+                    and src.role(lead) == Role.MEASURED:
+                # a measured lead is the recording's own samples: the strip drawn from the recording stays valid
+                # for every result (a day's lead is not read back from the cache and decimated again)
+                src = m.recording
             self.overview.set_signal(src.lead(lead), src.fs, src, lead)
         self.sync()
 
