@@ -18,6 +18,7 @@ def main() -> int:
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
     runs = [
         ["bench_engine.py", *(["--hours", "1"] if quick else [])],
+        ["bench_long.py", *(["--hours", "2", "--skip-bare"] if quick else [])],
         ["bench_print.py"],
         ["bench_viewer.py"],
         ["bench_calibration.py"],
