@@ -465,3 +465,17 @@ def test_csv_value_past_float32_is_an_overflow_not_a_missing_sample(tmp_path):
     (tmp_path / "inf.csv").write_text("time,I,II\n" + rows.replace("1e+39", "inf"))
     rec = read_recording(tmp_path / "inf.csv")  # "inf" written in a cell: a missing sample, flagged as NaN
     assert np.isnan(rec.signals[1, 10]) and np.isfinite(rec.signals[:, :10]).all()
+
+
+def test_mat_element_claiming_more_bytes_than_the_file_is_refused_before_scipy(tmp_path):
+    """A damaged tag (found by the fuzz run: 987 MB claimed in a 146 KB file) made loadmat ask for gigabytes."""
+    import struct
+
+    src = _mat_with(tmp_path)
+    b = bytearray(src.read_bytes())
+    b[132:136] = struct.pack("<I", 987_395_087)  # the first variable's byte count
+    bad = tmp_path / "bad.mat"
+    bad.write_bytes(bytes(b))
+    with pytest.raises(InputError) as e:
+        read_recording(bad)
+    assert "claims 987395087 bytes" in e.value.problem

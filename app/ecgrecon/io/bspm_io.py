@@ -99,6 +99,31 @@ def _scalar(x):
     return a.ravel()[0] if a.size else None
 
 
+def _check_mat_elements(path: Path) -> None:
+    """Walk a MATLAB v5 file's top-level elements (8-byte tag: type, byte count) before scipy reads them: a
+    damaged tag claiming 987 MB in a 146 KB file made loadmat ask for gigabytes. v4 and v7.3 (HDF5) files
+    have no such tags and are left to the reader."""
+    import struct
+
+    with path.open("rb") as fh:
+        head = fh.read(128)
+        size = path.stat().st_size
+        if len(head) < 128 or head[126:128] not in (b"IM", b"MI") or head[124:126] not in (b"\x00\x01", b"\x01\x00"):
+            return
+        endian = "<" if head[126:128] == b"IM" else ">"
+        pos = 128
+        while pos + 8 <= size:
+            fh.seek(pos)
+            mdtype, nbytes = struct.unpack(endian + "II", fh.read(8))
+            if mdtype not in (14, 15):  # miMATRIX, miCOMPRESSED: nothing else stands at the top level
+                raise InputError(f"damaged MATLAB file: element at byte {pos} has type {mdtype}, not a variable",
+                                 path)
+            if nbytes > size - pos - 8:
+                raise InputError(f"damaged MATLAB file: a variable at byte {pos} claims {nbytes} bytes, the file "
+                                 f"has {size - pos - 8} left", path)
+            pos += 8 + nbytes + (-nbytes % 8 if mdtype == 14 else 0)
+
+
 def _number(x, name: str, path: Path) -> float:
     """One real number from a MATLAB variable (text, an empty matrix or a struct are refused by name)."""
     a = np.asarray(x)
@@ -124,6 +149,7 @@ def read_mat(path: Path, *, fs: float | None = None, units: str | None = None, l
     from .. import bspm
     from .guarded import call_guarded
 
+    _check_mat_elements(path)
     try:
         # in a forked child: a damaged uncompressed .mat can segfault scipy (issue 16)
         m = call_guarded(lambda: loadmat(str(path), squeeze_me=False, chars_as_strings=True), path,
