@@ -94,8 +94,9 @@ def _run_streaming(args, plan, out: Path, progress, show) -> int:
                 "meaning": "streamed recording: expected R per lead for each minute (from its first 10 s, the "
                            "length the trust model was fitted on); median, 10th percentile and the share of "
                            "minutes below the threshold; low_confidence: the median is below it"},
-            "measurements": None, "measurements_note": "not computed for streamed recordings; run `ecgrecon "
-                                                       "measure OUT --start S` on the output"}
+            "measurements": None,
+            "measurements_note": "not computed for streamed recordings; `ecgrecon reconstruct IN --start S "
+                                 "--duration 10 -o strip.hea` gives a strip with its measurements"}
     sc = sidecar_path(out)
     atomic_write(sc, lambda tmp: tmp.write_text(json.dumps(side, indent=2)))
     print(f"wrote {out} (12 leads, {plan.duration / 3600:.2f} h, streamed; model {card.id} v{card.version}, "
