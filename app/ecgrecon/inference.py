@@ -151,7 +151,7 @@ def _run_members(cards: list[ModelCard], x: np.ndarray, threads: int) -> np.ndar
     outs = []
     for c in cards:
         sess = _Sessions.get(c, threads)
-        outs.append(sess.run([c.output_name], {c.input_name: x[None].astype(np.float32)})[0][0])
+        outs.append(sess.run([c.output_name], {c.input_name: np.ascontiguousarray(x[None], np.float32)})[0][0])
     return np.stack(outs)
 
 
@@ -373,8 +373,10 @@ def reconstruct_blocks(rec: Any, model: ModelCard | str, *, zoo: ModelZoo | None
         na, nb = max(0, s - g.ov), min(g.n_m, e + g.ov)
         net_in = filt[:, na - fa: nb - fa]
         pad = (-net_in.shape[1]) % g.mult
-        if pad:
-            net_in = np.pad(net_in, ((0, 0), (0, pad)))  # zero-pad the recording's end only
+        if pad:  # zero-pad the recording's end only
+            padded = np.zeros((net_in.shape[0], net_in.shape[1] + pad), np.float32)
+            padded[:, : net_in.shape[1]] = net_in
+            net_in = padded
         ys = _run_members(members, net_in, session_threads)[:, :, s - na: e - na]
         y = ys.mean(axis=0) if len(ys) > 1 else ys[0]
         x_pre = filt[:, s - fa: e - fa]
