@@ -283,3 +283,18 @@ def test_viewer_cancel_leaves_no_cache(qtbot, viewer, long_file):
     assert worker.outcome == "cancelled" and any(isinstance(v, float) for v in fractions)
     qtbot.waitUntil(lambda: win.model.recon is None, timeout=5000)
     assert list(cache.iterdir()) == [] and win.errors == []
+
+
+def test_a_twelve_lead_recording_under_an_hour_is_still_compared_with_its_own_leads(tmp_path, conv):
+    """Over ten minutes outputs are streamed, except when the file has its own twelve leads: the sidecar's
+    metrics need both in memory (up to pipeline.TRUTH_IN_MEMORY_S)."""
+    src = read_recording(SAMPLES / "ludb_3.hea")
+    path = tmp_path / "twelve.hea"
+    w = WfdbStreamWriter(path, src.leads, src.fs)
+    for _ in range(6 * 12):  # 12 minutes
+        w.write(src.signals)
+    w.close()
+    out = tmp_path / "o.hea"
+    assert main(["reconstruct", str(path), "--model", conv.id, "--inputs", "I,II,V3", "-o", str(out)]) == 0
+    side = json.loads(out.with_name("o.metrics.json").read_text())
+    assert side["ground_truth"] is True and side["summary"]["reconstructed"]["median_r"] > 0.9

@@ -29,6 +29,9 @@ SINGLE_NETWORK_S = 3600.0
 # the length); shorter ones are collected in memory for the full sidecar (metrics against the file's own
 # leads, measurements). Ten minutes of twelve leads are 14 MB.
 STREAM_S = 600.0
+# A recording with its own twelve leads is compared with them (metrics in the sidecar), which needs both in
+# memory: up to this long it is collected in memory whatever the output.
+TRUTH_IN_MEMORY_S = 3600.0
 # Formats other than WFDB are written from memory: 12 float32 leads of this many hours at 500 Hz is 0.5 GB.
 MEMORY_LIMIT_S = 2.9 * 3600
 
@@ -64,8 +67,12 @@ class Plan:
 
     @property
     def streamed(self) -> bool:
-        """Long enough that a WFDB output is written block by block (:data:`STREAM_S`)."""
-        return self.duration > STREAM_S
+        """Long enough that a WFDB output is written block by block (:data:`STREAM_S`; a recording with its own
+        twelve leads only above :data:`TRUTH_IN_MEMORY_S`, so that it is compared with them)."""
+        from .leads import STANDARD_12
+
+        own = all(n in self.recording.leads for n in STANDARD_12)
+        return self.duration > (max(STREAM_S, TRUTH_IN_MEMORY_S) if own else STREAM_S)
 
 
 def model_for_length(zoo: ModelZoo, card: ModelCard, seconds: float) -> ModelCard:
