@@ -153,22 +153,15 @@ def _read(fd: int, timeout_s: float) -> tuple[bytes, bool]:
 
 def _child(target: Path, w: int, errfile: Path, memory_bytes: int) -> None:
     import faulthandler
-    import resource
 
     from ..errors import InputError
     from ..io import read_recording
+    from ..io.guarded import limit_child
 
     faulthandler.disable()  # the parent counts the crash; a dump would only fill the captured stderr
     fd = os.open(errfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(fd, 2)
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    base = 0
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmSize:"):
-                base = int(line.split()[1]) * 1024
-    lim = base + memory_bytes
-    resource.setrlimit(resource.RLIMIT_AS, (lim, lim))  # hard too: a grandchild cannot raise it
+    limit_child(memory_bytes, lock=True)  # hard too: a grandchild cannot raise it
     # the warning filters stay Python's defaults, as in the CLI: what would reach a user's terminal is captured
     res: dict
     try:

@@ -43,7 +43,7 @@ def call_guarded(fn: Callable[[], Any], path: str | Path, *, what: str, timeout_
         try:
             os.close(r)
             _quiet_crash()
-            _limit(memory_bytes)
+            limit_child(memory_bytes)
             try:
                 out = ("ok", fn())
             except MemoryError:
@@ -106,20 +106,30 @@ def _quiet_crash() -> None:
     faulthandler.disable()
 
 
-def _limit(memory_bytes: int) -> None:
+def limit_child(memory_bytes: int, *, lock: bool = False) -> None:
+    """In a child about to parse: no core file, and at most ``memory_bytes`` of address space beyond what it
+    maps already (libraries, imports). ``lock`` also lowers the hard limit, so a grandchild cannot raise it."""
     try:
         import resource
 
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        base = 0
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmSize:"):
-                    base = int(line.split()[1]) * 1024
+        base = _vm_size()
         hard = resource.getrlimit(resource.RLIMIT_AS)[1]
         want = base + memory_bytes if base else memory_bytes + 2 * GiB
         if hard != resource.RLIM_INFINITY:
             want = min(want, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (want, hard))
+        resource.setrlimit(resource.RLIMIT_AS, (want, want if lock else hard))
     except (ImportError, OSError, ValueError):  # pragma: no cover - no such limits here: still a child
         pass
+
+
+def _vm_size() -> int:
+    """The address space this process maps now (0 where /proc is not there)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0

@@ -196,21 +196,12 @@ def _death(code: int | None) -> str:
 # -- the child ---------------------------------------------------------------------------------------------
 def _child(path: str, kw: dict, out: str, conn, memory_bytes: int) -> None:
     import faulthandler
-    import resource
+
+    from .guarded import limit_child
 
     os.environ[ENV] = "0"  # this child parses the file itself
     faulthandler.disable()  # a crash is reported by the parent as one line, not dumped on stderr
-    try:
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash must not write a core file
-        # address space = what the child maps at start (libraries, the forkserver's imports) + the budget
-        base = _vm_size()
-        hard = resource.getrlimit(resource.RLIMIT_AS)[1]
-        want = base + memory_bytes
-        if hard != resource.RLIM_INFINITY:
-            want = min(want, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (want, hard))
-    except (ValueError, OSError):  # pragma: no cover - a platform without these limits: still isolated
-        pass
+    limit_child(memory_bytes)  # the budget beyond what the child maps at start (the forkserver's imports)
     try:
         from . import read_recording
 
@@ -227,17 +218,6 @@ def _child(path: str, kw: dict, out: str, conn, memory_bytes: int) -> None:
         conn.close()
         sys.stdout.flush()
         os._exit(0)  # no atexit handlers inherited from the forkserver's parent
-
-
-def _vm_size() -> int:
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmSize:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 1 * GiB
 
 
 def _save(rec: Recording, out: Path) -> dict:
