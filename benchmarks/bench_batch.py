@@ -9,6 +9,7 @@ Each job reports its process's peak resident memory, so memory per worker is mea
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import sys
 import time
@@ -65,10 +66,32 @@ def main() -> int:
               f"peak memory per worker {', '.join(f'{v:.0f} MB' for v in rss.values())}; "
               f"reconstructed median R {summary['summary']['reconstructed']['r']['median']:.4f}", flush=True)
     (w1, s1), (w2, s2) = out[1], out[2]
-    same = s1 == s2
+    # compared as JSON text: a NaN (a flat lead's R) is never == itself, but it prints the same
+    same = json.dumps(s1, sort_keys=True, default=str) == json.dumps(s2, sort_keys=True, default=str)
+    if not same:
+        print("first difference:", _first_difference(s1, s2))
     print(f"2 workers / 1 worker: {w2 / w1:.2f}x the time (target <= 0.7x; includes starting the local cluster); "
           f"summaries identical: {same}")
     return 0
+
+
+def _first_difference(a, b, path: str = "") -> str:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b), key=str):
+            if k not in a or k not in b:
+                return f"{path}/{k}: only in one"
+            d = _first_difference(a[k], b[k], f"{path}/{k}")
+            if d:
+                return d
+        return ""
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            d = _first_difference(x, y, f"{path}[{i}]")
+            if d:
+                return d
+        return ""
+    same = json.dumps(a, default=str) == json.dumps(b, default=str)
+    return "" if same else f"{path}: {a!r} vs {b!r}"
 
 
 if __name__ == "__main__":
