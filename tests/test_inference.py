@@ -224,7 +224,7 @@ def test_cli_evaluate_on_sample_matches_reconstruct(samples, capsys):
     assert data["n_records"] == 1 and data["model"] == "I-II-V2.conv"
     res = reconstruct(read_recording(samples / "ludb_3.hea"), load_zoo().get("I-II-V2.conv"))
     for m in res.metrics.leads:
-        assert data["leads"][m.lead]["r"]["median"] == pytest.approx(m.r, abs=1e-12)
+        assert data["leads"][m.lead]["r"]["median"] == pytest.approx(m.r, abs=1e-9)  # per-record R kept to 9 decimals
     assert data["summary"]["reconstructed"]["r"]["n"] == 5
 
 

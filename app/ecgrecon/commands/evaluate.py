@@ -107,8 +107,10 @@ def evaluate_record(job: EvalJob, zoo=None) -> dict:
     leads = []
     for m in res.metrics.leads:
         t = (res.trust or {}).get(m.lead)
-        leads.append({"lead": m.lead, "role": m.role, "r": m.r, "rmse_uv": m.rmse_uv,
-                      "expected_r": None if t is None else t.expected_r,
+        # rounded far below any reported digit: numpy's sums can differ in the last bit between processes
+        # (array alignment), and the summary must be the same for any number of workers
+        leads.append({"lead": m.lead, "role": m.role, "r": _fixed(m.r, 9), "rmse_uv": _fixed(m.rmse_uv, 6),
+                      "expected_r": None if t is None else _fixed(t.expected_r, 9),
                       "low_confidence": None if t is None else t.low_confidence})
     out = {"record": job.path, "database": database_guess(job.path), "model": res.model.id, "leads": leads,
            "measurements": None, "measurement_differences": None}
@@ -118,6 +120,10 @@ def evaluate_record(job: EvalJob, zoo=None) -> dict:
         if block["difference"] is not None:
             out["measurement_differences"] = flat_differences(block["difference"])
     return out
+
+
+def _fixed(x: float, digits: int) -> float:
+    return x if x != x else round(float(x), digits)  # NaN (a flat lead) stays NaN
 
 
 def aggregate(card, results: list[dict]) -> dict:
