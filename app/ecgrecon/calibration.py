@@ -95,17 +95,14 @@ def _ridge(D: np.ndarray, Y: np.ndarray) -> np.ndarray:
 
 
 def _base_output(rec: Recording, base: ModelCard, zoo: ModelZoo) -> tuple[np.ndarray, np.ndarray]:
-    """(preprocessed inputs 3 x n, base model output K x n) at the base model's rate."""
-    from .inference import iter_chunks, preprocessing_spec
+    """(preprocessed inputs 3 x n, base model output K x n) at the base model's rate, from the same block path
+    every reconstruction takes (so the patient map is fitted on exactly what it will be applied to)."""
+    from .inference import reconstruct_blocks
 
-    members = zoo.members(base)
-    spec = preprocessing_spec(base)
-    x = resample(np.stack([rec.lead(n) for n in base.input_leads]).astype(np.float32), rec.fs, base.fs)
-    y = np.empty((len(members[0].output_leads), x.shape[1]), np.float32)
-    for s, block in iter_chunks(x, base, members, spec, chunk_samples=int(60 * base.fs)):
-        y[:, s: s + block.shape[1]] = block
-    x_pre = np.asarray(x, np.float64) if spec.is_identity() else apply_filters(x, base.fs, spec)
-    return np.asarray(x_pre, np.float64), y.astype(np.float64)
+    blocks = list(reconstruct_blocks(rec, base, zoo=zoo, chunk_seconds=60.0))
+    x_pre = np.concatenate([b.x_pre for b in blocks], axis=1)
+    y = np.concatenate([b.net for b in blocks], axis=1)
+    return np.asarray(x_pre, np.float64), np.asarray(y, np.float64)
 
 
 def _targets(rec: Recording, base: ModelCard) -> np.ndarray:

@@ -155,51 +155,6 @@ def _run_members(cards: list[ModelCard], x: np.ndarray, threads: int) -> np.ndar
     return np.stack(outs)
 
 
-def iter_chunks(x: np.ndarray | list[np.ndarray], card: ModelCard, members: list[ModelCard], spec: FilterSpec, *,
-                threads: int = 1, chunk_samples: int = 30000, cancel: Callable[[], bool] | None = None,
-                progress: ProgressFn | None = None,
-                on_members: Callable[[int, np.ndarray], None] | None = None) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield (start, network output K x n) for consecutive blocks of ``x`` (3 x N at the model rate).
-
-    ``on_members(start, M x K x n)`` receives the members' own outputs (the trust signal's disagreement).
-
-    ``x`` may be a list of three 1-D rows (views into a Recording) so that a
-    24-hour input is never copied whole.
-    """
-    rows = list(x)
-    n = rows[0].shape[0]
-    mult = max(c.length_multiple for c in members)
-    ov = max(c.overlap_samples for c in members)
-    ov = int(np.ceil(ov / mult) * mult)
-    fmargin = int(np.ceil(FILTER_MARGIN_S * card.fs / mult) * mult) if not spec.is_identity() else 0
-    margin = max(ov, fmargin)
-    core = max(mult, int(chunk_samples // mult * mult))
-    start = 0
-    while start < n:
-        if cancel is not None and cancel():
-            raise Cancelled("reconstruction cancelled")
-        stop = min(n, start + core)
-        a = max(0, start - margin)  # start and margin are multiples of mult -> aligned
-        b = min(n, stop + margin)
-        block = np.stack([np.asarray(r[a:b], np.float32) for r in rows])
-        if not spec.is_identity():
-            block = apply_filters(block, card.fs, spec)
-        # the network sees only +-ov around the core (its receptive field), not the filter margin
-        na = max(a, start - ov)
-        nb = min(b, stop + ov)
-        net_in = block[:, na - a: nb - a]
-        pad = (-net_in.shape[1]) % mult
-        if pad:
-            net_in = np.pad(net_in, ((0, 0), (0, pad)))  # zero-pad the recording's end only
-        ys = _run_members(members, net_in, threads)[:, :, start - na: stop - na]
-        if on_members is not None:
-            on_members(start, ys)
-        yield start, ys.mean(axis=0) if len(ys) > 1 else ys[0]
-        start = stop
-        if progress is not None:
-            progress(min(1.0, stop / n))
-
-
 @dataclass(frozen=True)
 class Block:
     """One chunk of a reconstruction, in time order (see :func:`reconstruct_blocks`)."""
