@@ -298,3 +298,33 @@ def test_a_twelve_lead_recording_under_an_hour_is_still_compared_with_its_own_le
     assert main(["reconstruct", str(path), "--model", conv.id, "--inputs", "I,II,V3", "-o", str(out)]) == 0
     side = json.loads(out.with_name("o.metrics.json").read_text())
     assert side["ground_truth"] is True and side["summary"]["reconstructed"]["median_r"] > 0.9
+
+
+def test_a_streamed_twelve_lead_recording_is_scored_per_minute_like_the_in_memory_one(tmp_path, conv,
+                                                                                       monkeypatch):
+    """Above pipeline.TRUTH_IN_MEMORY_S a twelve-lead file streams; its sidecar then holds each lead's
+    median over minutes of R and RMSE, which for a tiled strip agree with the whole-record figures."""
+    src = read_recording(SAMPLES / "ludb_3.hea")
+    path = tmp_path / "twelve.hea"
+    w = WfdbStreamWriter(path, src.leads, src.fs)
+    for _ in range(6 * 12):  # 12 minutes
+        w.write(src.signals)
+    w.close()
+    args = ["reconstruct", str(path), "--model", conv.id, "--inputs", "I,II,V3", "-o"]
+    assert main([*args, str(tmp_path / "mem.hea")]) == 0
+    monkeypatch.setattr(pipeline, "TRUTH_IN_MEMORY_S", 300.0)
+    assert main([*args, str(tmp_path / "str.hea")]) == 0
+    mem = json.loads((tmp_path / "mem.metrics.json").read_text())
+    st = json.loads((tmp_path / "str.metrics.json").read_text())
+    assert st["trust"]["per_block"] is True and mem["trust"].get("per_block") is not True  # really streamed
+    assert st["ground_truth"] is True and "median over 12 minutes" in st["metrics_note"]
+    by_mem = {x["lead"]: x for x in mem["leads"]}
+    made = [x for x in st["leads"] if x["role"] == "reconstructed"]
+    assert [x["lead"] for x in made] == ["V1", "V2", "V4", "V5", "V6"]
+    for x in made:
+        assert abs(x["r"] - by_mem[x["lead"]]["r"]) < 0.01, x["lead"]
+        assert abs(x["rmse_uv"] - by_mem[x["lead"]]["rmse_uv"]) < 0.15 * by_mem[x["lead"]]["rmse_uv"] + 2
+        assert x["share_of_minutes_r_below_0_8"] in (0.0, 1.0)  # every minute is the same strip
+    measured = {x["lead"]: x for x in st["leads"]}["V3"]
+    assert measured["r"] > 0.999
+    assert st["summary"]["reconstructed"]["n_leads"] == 5 and st["summary"]["derived"]["n_leads"] == 4

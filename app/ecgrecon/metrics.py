@@ -83,3 +83,52 @@ def compare(result: Recording, truth: Recording, skip_s: float = 0.0) -> RecordM
         a, b = result.lead(name)[sl], truth.lead(name)[sl]
         out.append(LeadMetric(name, role.value, pearson_r(a, b), rmse_uv(a, b)))
     return RecordMetrics(tuple(out))
+
+
+LOW_R = 0.8  # below this a lead is not read clinically (issue 10's share of leads below R 0.8)
+
+
+class MetricsPerBlock:
+    """R and RMSE per lead and block (a minute) of a streamed reconstruction, summarised at the end.
+
+    Why per block: a day's conditioned signals never exist in memory at once, and one R over 24 h would not
+    say how often a lead was poor. Each block is conditioned (``condition``: the model's filters, on
+    reconstruction and truth alike) and its first and last ``edge_s`` are left out (filter edges).
+    """
+
+    def __init__(self, leads: tuple[str, ...], roles: tuple[Role, ...], fs: float, condition, edge_s: float = 1.0):
+        self.leads, self.roles, self.fs = tuple(leads), tuple(roles), float(fs)
+        self.condition, self.edge = condition, int(round(edge_s * fs))
+        self.r: list[list[float]] = [[] for _ in self.leads]
+        self.rmse: list[list[float]] = [[] for _ in self.leads]
+
+    def add(self, result: np.ndarray, truth: np.ndarray) -> None:
+        """One block: ``result`` and ``truth`` are len(leads) x n, the same samples."""
+        if result.shape[1] <= 2 * self.edge + 1:
+            return  # a last sliver shorter than the filter edges says nothing
+        a = self.condition(result)[:, self.edge: result.shape[1] - self.edge]
+        b = self.condition(truth)[:, self.edge: result.shape[1] - self.edge]
+        for i in range(len(self.leads)):
+            self.r[i].append(pearson_r(a[i], b[i]))
+            self.rmse[i].append(rmse_uv(a[i], b[i]))
+
+    @property
+    def n_blocks(self) -> int:
+        return len(self.r[0]) if self.r else 0
+
+    def metrics(self) -> RecordMetrics | None:
+        """Per lead, the median over blocks (None when no block was long enough)."""
+        if not self.n_blocks:
+            return None
+
+        def med(v: list[float]) -> float:
+            f = [x for x in v if np.isfinite(x)]
+            return float(np.median(f)) if f else float("nan")
+
+        return RecordMetrics(tuple(LeadMetric(n, role.value, med(r), med(e)) for n, role, r, e
+                                   in zip(self.leads, self.roles, self.r, self.rmse, strict=True)))
+
+    def share_low(self) -> dict[str, float]:
+        """Per lead, the share of blocks with R below :data:`LOW_R`."""
+        return {n: float(np.mean([x < LOW_R for x in r if np.isfinite(x)])) if r else float("nan")
+                for n, r in zip(self.leads, self.r, strict=True)}

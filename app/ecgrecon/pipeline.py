@@ -17,7 +17,16 @@ from pathlib import Path
 from typing import Protocol
 
 from .errors import InputError
-from .inference import LeadTrust, ProgressFn, Reconstruction, reconstruct, reconstruct_blocks
+from .inference import (
+    LeadTrust,
+    ProgressFn,
+    Reconstruction,
+    preprocessing_spec,
+    read_block,
+    reconstruct,
+    reconstruct_blocks,
+)
+from .metrics import MetricsPerBlock, RecordMetrics
 from .modelcard import ModelCard, ModelZoo, load_zoo
 from .recording import Recording, Role
 
@@ -29,8 +38,9 @@ SINGLE_NETWORK_S = 3600.0
 # the length); shorter ones are collected in memory for the full sidecar (metrics against the file's own
 # leads, measurements). Ten minutes of twelve leads are 14 MB.
 STREAM_S = 600.0
-# A recording with its own twelve leads is compared with them (metrics in the sidecar), which needs both in
-# memory: up to this long it is collected in memory whatever the output.
+# A recording with its own twelve leads is compared with them as a whole (metrics and measurements in the
+# sidecar), which needs both in memory: up to this long it is collected in memory whatever the output; longer,
+# it is streamed and scored per minute (MetricsPerBlock).
 TRUTH_IN_MEMORY_S = 3600.0
 # Formats other than WFDB are written from memory: 12 float32 leads of this many hours at 500 Hz is 0.5 GB.
 MEMORY_LIMIT_S = 2.9 * 3600
@@ -255,6 +265,9 @@ class StreamResult:
     roles: dict[str, Role]
     trust: dict[str, dict] | None  # per reconstructed lead: the distribution of its per-minute expected R
     n_samples: int
+    metrics: RecordMetrics | None = None  # against the file's own twelve leads: medians of per-minute figures
+    share_low_r: dict[str, float] | None = None  # per lead, the share of minutes with R below 0.8
+    metrics_note: str = ""
 
 
 class TrustPerBlock:
@@ -332,19 +345,44 @@ class WfdbStreamSink:
         if self.out.suffix.lower() != ".hea":
             raise InputError(f"recording is {plan.duration / 3600:.1f} h long; write it as WFDB (.hea), "
                              "which is streamed to disk", self.out)
-        writer = BlockWriter(self.out, STANDARD_12, plan.recording.fs, stream_comments(plan))
+        rec = plan.recording
+        writer = BlockWriter(self.out, STANDARD_12, rec.fs, stream_comments(plan))
         trust = TrustPerBlock(card)
+        scores = truth_scores(plan)
         a, b = plan.span
         try:
-            for blk in reconstruct_blocks(plan.recording, card, zoo=plan.zoo, threads=plan.threads, start=a,
+            for blk in reconstruct_blocks(rec, card, zoo=plan.zoo, threads=plan.threads, start=a,
                                           stop=b, progress=progress, cancel=cancel, with_trust=True):
                 writer.write(blk.signals)
                 trust.add(blk.trust)
+                if scores is not None:
+                    scores.add(blk.signals, read_block(rec, STANDARD_12, blk.start, blk.stop))
         except BaseException:
             writer.abort()  # no half-written output left behind
             raise
         writer.close()
-        return StreamResult(dict(zip(STANDARD_12, stream_roles(card), strict=True)), trust.summary(), writer.n)
+        roles = dict(zip(STANDARD_12, stream_roles(card), strict=True))
+        if scores is None:
+            return StreamResult(roles, trust.summary(), writer.n)
+        spec = preprocessing_spec(card)
+        return StreamResult(roles, trust.summary(), writer.n, scores.metrics(), scores.share_low(),
+                            f"per minute after {spec.describe()} on reconstruction and truth alike (the first "
+                            f"and last second of each minute left out), median over {scores.n_blocks} minutes")
+
+
+def truth_scores(plan: Plan) -> MetricsPerBlock | None:
+    """A per-minute scorer against the recording's own twelve leads, when it has them as measured (a saved
+    reconstruction's estimated leads are no ground truth)."""
+    from .conditioning import apply_filters
+    from .inference import stream_roles
+    from .leads import STANDARD_12
+
+    rec = plan.recording
+    if not all(n in rec.leads for n in STANDARD_12) or any(rec.role(n) == Role.RECONSTRUCTED for n in STANDARD_12):
+        return None
+    spec = preprocessing_spec(plan.model)
+    return MetricsPerBlock(STANDARD_12, stream_roles(plan.model), rec.fs,
+                           lambda x: apply_filters(x, rec.fs, spec))
 
 
 def run(plan: Plan, sink: Sink | None = None, progress: ProgressFn | None = None,

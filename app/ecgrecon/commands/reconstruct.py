@@ -85,9 +85,11 @@ def _run_streaming(args, plan, out: Path, progress, show) -> int:
             "model_version": card.version, "architecture": card.architecture,
             "measured_leads": list(card.input_leads), "model_note": plan.length_note or None,
             "span_s": span_of(plan), "roles": {n: r.value for n, r in res.roles.items()},
-            "ground_truth": False, "metrics_note": "streamed long recording: no ground truth compared",
-            "summary": None, "leads": [{"lead": n, "role": r.value, **(res.trust or {}).get(n, {})}
-                                       for n, r in res.roles.items()],
+            "ground_truth": res.metrics is not None,
+            "metrics_note": res.metrics_note or "no ground truth in the input file",
+            "summary": res.metrics.summary() if res.metrics else None,
+            "leads": [{"lead": n, "role": r.value, **_stream_scores(res, n), **(res.trust or {}).get(n, {})}
+                      for n, r in res.roles.items()],
             "trust": None if res.trust is None else {
                 "threshold": tm.threshold if tm else None, "per_block": True,
                 "low_confidence_leads": [n for n, t in res.trust.items() if t["low_confidence"]],
@@ -102,10 +104,22 @@ def _run_streaming(args, plan, out: Path, progress, show) -> int:
     print(f"wrote {out} (12 leads, {plan.duration / 3600:.2f} h, streamed; model {card.id} v{card.version}, "
           f"measured {','.join(card.input_leads)})")
     print(f"wrote {sc}")
+    if res.metrics:
+        s = res.metrics.summary()["reconstructed"]
+        print(f"reconstructed leads against the file's own: median over minutes of R {s['median_r']:.3f}, "
+              f"RMSE {s['median_rmse_uv']:.0f} uV")
     low = (side["trust"] or {}).get("low_confidence_leads")
     if low:
         print(f"LOW CONFIDENCE for most of the recording (do not read clinically): {', '.join(low)}")
     return 0
+
+
+def _stream_scores(res, lead: str) -> dict:
+    """A streamed lead's R/RMSE (medians over minutes) and share of minutes below R 0.8, when compared."""
+    m = {x.lead: x for x in res.metrics.leads} if res.metrics else {}
+    if lead not in m:
+        return {}
+    return {"r": m[lead].r, "rmse_uv": m[lead].rmse_uv, "share_of_minutes_r_below_0_8": res.share_low_r[lead]}
 
 
 def span_of(plan) -> dict | None:
