@@ -177,3 +177,33 @@ def test_isolation_inherited_by_the_forkserver_does_not_chain(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     n, mapped = out.stdout.split()
     assert mapped == "True" and int(n) <= 3, out  # the forkserver, the resource tracker; no chain
+
+
+def _external_job(path: str) -> dict:
+    import multiprocessing as mp
+
+    try:
+        rec = read_recording(path)
+    except InputError as e:
+        return {"error": str(e), "daemon": mp.current_process().daemon}
+    return {"mapped": isinstance(rec.signals.base, np.memmap), "daemon": mp.current_process().daemon}
+
+
+@pytest.mark.parametrize("daemon", [False, True])
+def test_workers_of_an_external_scheduler_isolate_when_they_may_have_children(tmp_path, daemon):
+    """A cluster this program did not start, reached by address: on non-daemonic workers each read goes through
+    the child (samples mapped, the scipy crasher one error item, the worker alive); daemonic workers may not
+    have children and read in-process, as documented."""
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    with dask.config.set({"distributed.worker.daemon": daemon}):
+        cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
+                                           dashboard_address=None, scheduler_port=0)
+    with cluster:
+        jobs = [str(SAMPLES / "ludb_3.hea")] + ([] if daemon else [str(SEGV_MAT)])
+        items = {it.job: it.result for it in run_records(_external_job, jobs, scheduler=cluster.scheduler_address)}
+        assert items[str(SAMPLES / "ludb_3.hea")] == {"mapped": not daemon, "daemon": daemon}
+        if not daemon:
+            assert "crashed (SIGSEGV)" in items[str(SEGV_MAT)]["error"]
+    assert os.environ.get("ECGRECON_ISOLATE") is None

@@ -99,6 +99,16 @@ def _safe(fn: Callable[[Any], dict], job: Any) -> dict:
         return {"error": f"{getattr(job, 'path', job)}: failed ({type(e).__name__}: {e})"}
 
 
+def _safe_isolated(fn: Callable[[Any], dict], job: Any) -> dict:
+    """:func:`_safe` with this task's reads in a child process, on whatever worker runs it (an external
+    scheduler's workers did not inherit the setting); a daemonic worker, which may not have children, reads
+    in-process (io.isolated.available)."""
+    from .io.isolated import isolated_task
+
+    with isolated_task():
+        return _safe(fn, job)
+
+
 def run_records(fn: Callable[[Any], dict], jobs: Sequence[Any], *, workers: int | None = None,
                 scheduler: str | None = None, progress: Progress | None = None,
                 cancel: Callable[[], bool] | None = None) -> Iterator[Item]:
@@ -107,8 +117,10 @@ def run_records(fn: Callable[[Any], dict], jobs: Sequence[Any], *, workers: int 
 
     Records are untrusted files: while this runs, ``read_recording`` parses each in a child process with a
     time and memory limit (:mod:`ecgrecon.io.isolated`; the local cluster's workers inherit the setting), so
-    a file that hangs or crashes its parser is one error item and the run goes on. Workers of an external
-    scheduler read in their own process (the worker is then what a crash takes down; Dask reports it)."""
+    a file that hangs or crashes its parser is one error item and the run goes on. Each task asks for it again
+    on the worker that runs it, so workers of an external scheduler isolate too when they may have children
+    (started non-daemonic: ``DASK_DISTRIBUTED__WORKER__DAEMON=False dask worker ...``); daemonic ones read
+    in their own process (a crash then takes the worker down, and Dask's error is the record's error item)."""
     from .io.isolated import isolation
 
     n = len(jobs)
@@ -147,7 +159,7 @@ def _run_dask(fn, jobs, workers: int, scheduler: str | None, progress: Progress 
                                        dashboard_address=None, silence_logs=logging.ERROR)
             client = Client(cluster)
         with client:
-            futures = client.map(_safe, [fn] * len(jobs), jobs, pure=False)
+            futures = client.map(_safe_isolated, [fn] * len(jobs), jobs, pure=False)
             index = {f.key: i for i, f in enumerate(futures)}
             for fut in as_completed(futures):
                 if cancel and cancel():

@@ -20,6 +20,7 @@ import os
 import shutil
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -103,9 +104,28 @@ def available() -> bool:
     return not multiprocessing.current_process().daemon
 
 
+_held = 0  # tasks running in this process that asked for isolation (see :func:`isolated_task`)
+_held_lock = threading.Lock()
+
+
 def wanted() -> bool:
     """Whether :func:`ecgrecon.io.read_recording` should go through :func:`read_isolated` here."""
-    return os.environ.get(ENV) == "1" and available()
+    return (os.environ.get(ENV) == "1" or _held > 0) and available()
+
+
+@contextmanager
+def isolated_task() -> Iterator[None]:
+    """Isolation for one task on a worker this program did not start (an external Dask cluster): counted, not
+    an environment toggle, so tasks running side by side on the worker's threads cannot switch it off for
+    each other."""
+    global _held
+    with _held_lock:
+        _held += 1
+    try:
+        yield
+    finally:
+        with _held_lock:
+            _held -= 1
 
 
 @contextmanager
