@@ -285,15 +285,21 @@ def test_viewer_cancel_leaves_no_cache(qtbot, viewer, long_file):
     assert list(cache.iterdir()) == [] and win.errors == []
 
 
-def test_a_twelve_lead_recording_under_an_hour_is_still_compared_with_its_own_leads(tmp_path, conv):
-    """Over ten minutes outputs are streamed, except when the file has its own twelve leads: the sidecar's
-    metrics need both in memory (up to pipeline.TRUTH_IN_MEMORY_S)."""
+def _twelve_lead_file(tmp_path: Path) -> Path:
+    """12 minutes of LUDB record 3's own twelve leads (the strip tiled)."""
     src = read_recording(SAMPLES / "ludb_3.hea")
     path = tmp_path / "twelve.hea"
     w = WfdbStreamWriter(path, src.leads, src.fs)
-    for _ in range(6 * 12):  # 12 minutes
+    for _ in range(6 * 12):
         w.write(src.signals)
     w.close()
+    return path
+
+
+def test_a_twelve_lead_recording_under_an_hour_is_still_compared_with_its_own_leads(tmp_path, conv):
+    """Over ten minutes outputs are streamed, except when the file has its own twelve leads: the sidecar's
+    metrics need both in memory (up to pipeline.TRUTH_IN_MEMORY_S)."""
+    path = _twelve_lead_file(tmp_path)
     out = tmp_path / "o.hea"
     assert main(["reconstruct", str(path), "--model", conv.id, "--inputs", "I,II,V3", "-o", str(out)]) == 0
     side = json.loads(out.with_name("o.metrics.json").read_text())
@@ -304,12 +310,7 @@ def test_a_streamed_twelve_lead_recording_is_scored_per_minute_like_the_in_memor
                                                                                        monkeypatch):
     """Above pipeline.TRUTH_IN_MEMORY_S a twelve-lead file streams; its sidecar then holds each lead's
     median over minutes of R and RMSE, which for a tiled strip agree with the whole-record figures."""
-    src = read_recording(SAMPLES / "ludb_3.hea")
-    path = tmp_path / "twelve.hea"
-    w = WfdbStreamWriter(path, src.leads, src.fs)
-    for _ in range(6 * 12):  # 12 minutes
-        w.write(src.signals)
-    w.close()
+    path = _twelve_lead_file(tmp_path)
     args = ["reconstruct", str(path), "--model", conv.id, "--inputs", "I,II,V3", "-o"]
     assert main([*args, str(tmp_path / "mem.hea")]) == 0
     monkeypatch.setattr(pipeline, "TRUTH_IN_MEMORY_S", 300.0)
