@@ -44,6 +44,20 @@ def _hf_ratio(x: np.ndarray) -> float:
     return float(np.mean(_std(hf[:, 8:-8]) / _std(x)))
 
 
+def _member_variance(members: list[np.ndarray]) -> np.ndarray:
+    """``np.var(np.stack(members), axis=0)``, bit for bit (the same sums in the same order), without numpy's slow
+    strided reduction over the member axis (0.9 of the 10 s trust features' 2.7 ms)."""
+    k = members[0].dtype.type(len(members))
+    s = members[0].copy()
+    for a in members[1:]:
+        s += a
+    mu = s / k
+    v = np.square(members[0] - mu)
+    for a in members[1:]:
+        v += np.square(a - mu)
+    return v / k
+
+
 def lead_features(x: np.ndarray, y: np.ndarray, linear: np.ndarray, members: list[np.ndarray] | None = None
                   ) -> np.ndarray:
     """(K, len(FEATURES)) features for the K reconstructed leads.
@@ -55,8 +69,7 @@ def lead_features(x: np.ndarray, y: np.ndarray, linear: np.ndarray, members: lis
     x, y, linear = x[:, :n], y[:, :n], linear[:, :n]
     amp = _std(y)
     if members is not None and len(members) >= 2:
-        m = np.stack([a[:, :n] for a in members])
-        dis = np.sqrt(np.mean(np.var(m, axis=0), axis=-1)) + EPS
+        dis = np.sqrt(np.mean(_member_variance([a[:, :n] for a in members]), axis=-1)) + EPS
     else:
         dis = np.full_like(amp, EPS)
     x_amp = float(np.mean(_std(x)))
@@ -69,7 +82,7 @@ def lead_features(x: np.ndarray, y: np.ndarray, linear: np.ndarray, members: lis
     corr_lin = np.sum(yc * lc, axis=1) / (np.sqrt(np.sum(yc ** 2, axis=1) * np.sum(lc ** 2, axis=1)) + 1e-12)
     feats = np.stack([
         np.log10(amp),
-        np.log10(_std(y - linear) / amp),
+        np.log10(_std(np.asarray(y, np.float64) - linear) / amp),  # cast first: a mixed-type subtract is slower
         np.log10(dis / amp),
         np.log10(_std(linear) / amp),
         np.full_like(amp, np.log10(_hf_ratio(x) + EPS)),
