@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .leads import STANDARD_12
+from .metrics import LOW_R
 from .modelcard import ModelCard, ModelZoo, load_card
 from .recording import Role
 
@@ -144,7 +145,7 @@ def external_summary(rows: list[dict], threshold: float | None = None) -> dict:
         ok = np.isfinite(r)
         return {"n_records": len({x["record"] for x in rs}), "n_leads": int(ok.sum()),
                 "median_r": float(np.median(r[ok])), "median_rmse_uv": float(np.median(e[np.isfinite(e)])),
-                "share_r_below_0_8": float(np.mean(r[ok] < 0.8))}
+                "share_r_below_0_8": float(np.mean(r[ok] < LOW_R))}
 
     dbs = sorted({x["database"] for x in rows})
     out = {

@@ -85,7 +85,7 @@ def compare(result: Recording, truth: Recording, skip_s: float = 0.0) -> RecordM
     return RecordMetrics(tuple(out))
 
 
-LOW_R = 0.8  # below this a lead is not read clinically (issue 10's share of leads below R 0.8)
+LOW_R = 0.8  # R below this: a lead not to be read clinically (the share of such leads is a headline figure)
 
 
 class MetricsPerBlock:
@@ -97,7 +97,7 @@ class MetricsPerBlock:
     """
 
     def __init__(self, leads: tuple[str, ...], roles: tuple[Role, ...], fs: float, condition, edge_s: float = 1.0):
-        self.leads, self.roles, self.fs = tuple(leads), tuple(roles), float(fs)
+        self.leads, self.roles = tuple(leads), tuple(roles)
         self.condition, self.edge = condition, int(round(edge_s * fs))
         self.r: list[list[float]] = [[] for _ in self.leads]
         self.rmse: list[list[float]] = [[] for _ in self.leads]

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .metrics import LOW_R
+
 FEATURES = ("log_amp", "log_nonlinear", "log_disagreement", "log_linear_ratio", "log_input_noise",
             "log_input_amp", "log_amp_vs_inputs", "input_corr_01", "input_corr_02", "input_corr_12",
             "log_input_slow", "log_one_minus_corr_linear")
@@ -162,7 +164,7 @@ def choose_threshold(expected: np.ndarray, r: np.ndarray, *, max_flagged: float 
         if t > cap:
             break
         keep = expected >= t
-        if keep.sum() and np.mean(r[keep] < 0.8) <= target_bad_unflagged:
+        if keep.sum() and np.mean(r[keep] < LOW_R) <= target_bad_unflagged:
             return float(t)
     return cap
 
@@ -179,6 +181,6 @@ def score(expected: np.ndarray, r: np.ndarray, threshold: float) -> dict:
     unflagged = ~flagged
     return {"n_leads": int(len(r)), "spearman_expected_vs_true_r": spearman(expected, r),
             "share_flagged": float(np.mean(flagged)),
-            "share_below_0_8_among_unflagged": float(np.mean(r[unflagged] < 0.8)) if unflagged.any() else None,
-            "share_below_0_8_among_flagged": float(np.mean(r[flagged] < 0.8)) if flagged.any() else None,
+            "share_below_0_8_among_unflagged": float(np.mean(r[unflagged] < LOW_R)) if unflagged.any() else None,
+            "share_below_0_8_among_flagged": float(np.mean(r[flagged] < LOW_R)) if flagged.any() else None,
             "share_below_0_8_all": float(np.mean(r < 0.8))}
