@@ -580,7 +580,7 @@ def test_user_model_folder_setting(win, settings, tmp_path, samples, build_dev_m
 def test_bspm_sample_shows_torso_map_and_easi_reconstruction(win, qtbot, samples):
     """Opening a synthetic BSPM: torso map docked, EASI chosen on the map, 12-lead truth with per-lead R."""
     assert win.open_path(samples / "bspm" / "ludb_3_bspm.hea")
-    assert not win.torso_dock.isHidden()  # shown for a map (the test window itself is never put on screen)
+    assert not win.torso_panel.isHidden()  # shown for a map, under the lead table
     assert win.torso.recording is not None
     rec = win.model.recording
     assert rec.electrodes is not None and {"E-S", "A-S", "A-I"} <= set(rec.leads)
@@ -604,6 +604,33 @@ def test_bspm_sample_shows_torso_map_and_easi_reconstruction(win, qtbot, samples
     # hovering the paper moves the isopotential map through the beat
     win.torso.set_time(0.4)
     assert win.torso.time_s == pytest.approx(0.4)
+
+
+def test_torso_map_sits_under_the_lead_table_and_leaves_the_paper_its_width(win, qtbot, samples):
+    """The map shares the side column with the lead table (a column of its own left the paper 2-3 of its four
+    columns in a 1400 px window); the menu action hides it and gives the width back."""
+    from ecgrecon.gui.mainwindow import TORSO_COLUMN_PX
+
+    qtbot.waitExposed(win)
+    assert win.open_path(samples / "bspm" / "ludb_3_bspm.hea")
+    qtbot.wait(50)
+    assert win.torso_panel.parent() is win.side and not win.torso_panel.isHidden()
+    assert win.torso_action.isChecked()
+    paper_w, side_w = win.split.sizes()
+    assert side_w == pytest.approx(TORSO_COLUMN_PX, abs=20)
+    assert paper_w >= 1400 - TORSO_COLUMN_PX - 60
+    # the map sits under all 13 table rows, not over them
+    assert win.torso_panel.geometry().top() >= win.side_tabs.geometry().bottom()
+    assert win.table.viewport().height() >= 13 * win.table.verticalHeader().defaultSectionSize()
+    win.torso_action.setChecked(False)
+    qtbot.wait(50)
+    assert win.torso_panel.isHidden()
+    assert win.split.sizes()[1] < TORSO_COLUMN_PX - 40
+    # a plain 12-lead file has no map
+    win.torso_action.setChecked(True)
+    assert win.open_path(samples / "ludb_3.hea")
+    assert win.torso_panel.isHidden() and not win.torso_action.isChecked()
+    assert not win.torso_action.isEnabled()
 
 
 def test_compare_dialog_opens_from_menu(win, samples):

@@ -23,11 +23,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, QSignalBlocker, Qt, QTimer
 from PySide6.QtWidgets import (
     QDialog,
-    QDockWidget,
     QFileDialog,
+    QGroupBox,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -65,6 +65,7 @@ from .worker import Runner
 __all__ = ["MainWindow", "default_settings"]
 
 MEASURE_DELAY_MS = 150  # measure a page once the user stops paging
+TORSO_COLUMN_PX = 430  # narrowest side column in which the torso map's electrode labels stay apart
 
 
 def _warm_imports() -> None:
@@ -147,9 +148,16 @@ class MainWindow(QMainWindow):
         self.side_tabs.addTab(self.table, "Leads")
         self.measure_panel = MeasurementPanel()
         self.side_tabs.addTab(self.measure_panel, "Measurements")
+        # the side column: the tabs, and for body surface maps the torso map under them (a column of its own
+        # would leave the paper too narrow for its four columns at true size)
+        self.side = QWidget()
+        self.side.setObjectName("sideColumn")
+        side_layout = QVBoxLayout(self.side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(self.side_tabs, 1)
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.addWidget(self.paper)
-        self.split.addWidget(self.side_tabs)
+        self.split.addWidget(self.side)
         self.split.setStretchFactor(0, 1)
         self.split.setStretchFactor(1, 0)
         v.addWidget(self.split, 1)
@@ -188,16 +196,27 @@ class MainWindow(QMainWindow):
 
         # BSPM: electrodes on the unrolled torso; clicking picks a configuration (shown for maps only)
         self.torso = TorsoMapWidget()
-        self.torso.setMaximumWidth(540)  # the paper stays the main thing
-        self.torso_dock = QDockWidget("Torso map", self)
-        self.torso_dock.setObjectName("torso_dock")
-        self.torso_dock.setWidget(self.torso)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.torso_dock)
-        self.torso_dock.hide()
+        self.torso_panel = QGroupBox("Torso map")
+        self.torso_panel.setObjectName("torsoPanel")
+        QVBoxLayout(self.torso_panel).addWidget(self.torso)
+        self.torso_panel.layout().setContentsMargins(2, 2, 2, 2)
+        self.side.layout().addWidget(self.torso_panel, 0)  # the map's own height; the table takes the rest
+        self.torso_panel.hide()
         self.torso.configurationChosen.connect(self._torso_chosen)
-        self.torso_action.toggled.connect(self.torso_dock.setVisible)
-        self.torso_dock.visibilityChanged.connect(self.torso_action.setChecked)
+        self.torso_action.toggled.connect(self._show_torso)
+        self.torso_action.setEnabled(False)  # until a body surface map is open
         self.paper.hovered_time.connect(self.torso.set_time)
+
+    def _show_torso(self, on: bool) -> None:
+        """Show or hide the torso map under the lead table; the side column widens just enough for a legible map."""
+        if on == self.torso_panel.isVisible() and on == self.torso_action.isChecked():
+            return
+        self.torso_panel.setVisible(on)
+        with QSignalBlocker(self.torso_action):
+            self.torso_action.setChecked(on)
+        total = sum(self.split.sizes()) or self.width()
+        side = max(self.table.minimumWidth(), TORSO_COLUMN_PX if on else 0)
+        self.split.setSizes([max(0, total - side), side])
 
     def _sync_actions(self) -> None:
         self.menus.sync(self.model, self.fit_to_window)
@@ -314,9 +333,8 @@ class MainWindow(QMainWindow):
         self.torso.set_recording(rec if is_map else None)
         if is_map:
             self.torso.set_inputs(self.model.inputs)
-        self.torso_dock.setVisible(is_map)
-        if is_map:  # keep the paper the main thing: the map takes about a third of the window
-            self.resizeDocks([self.torso_dock], [max(360, self.width() // 3)], Qt.Orientation.Horizontal)
+        self.torso_action.setEnabled(is_map)  # nothing to show for a file without a body surface map
+        self._show_torso(is_map)
         self.setWindowTitle(f"ecgrecon viewer — {name}")
         self._fill_model_combos()
         self._sync_actions()

@@ -39,6 +39,8 @@ class LeadTable(QTableWidget):
         self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.setMinimumWidth(MIN_WIDTH_PX)
+        # compact rows: all 13 rows and the torso map fit the side column of a 900 px window
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
 
     def fill(self, model: ViewerModel) -> None:
         """One row per lead of the model's result (or recording); R and RMSE need the recorded 12 leads."""
