@@ -3,6 +3,11 @@
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# lifted ONNX graphs (ecgrecon.onnxgraph) go to a folder of this run, not the user's cache
+if "ECGRECON_GRAPH_CACHE" not in os.environ:
+    import tempfile
+
+    os.environ["ECGRECON_GRAPH_CACHE"] = tempfile.mkdtemp(prefix="ecgrecon-test-graphs-")
 
 from pathlib import Path  # noqa: E402
 

@@ -6,7 +6,10 @@ the 24-hour figures are in benchmarks/bench_long.py.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -186,6 +189,39 @@ def test_the_app_runs_the_lifted_graph_and_it_agrees_with_the_file(zoo):
         a = ort.InferenceSession(str(card.onnx_file)).run(None, {card.input_name: x})[0]
         b = ort.InferenceSession(lifted).run(None, {card.input_name: x})[0]
         assert a.shape == b.shape and np.max(np.abs(a - b)) < 1e-5
+
+
+def test_the_lifted_graph_is_kept_on_disk_checked_and_reused_without_importing_onnx(zoo, tmp_path):
+    """The second process finds the lifted graph in the cache (no onnx import, ~1.3 s); a damaged entry is
+    dropped and lifted anew; ``off`` keeps nothing."""
+    import subprocess
+
+    card = zoo.get("I-II-V3.conv")
+    code = ("import sys; from ecgrecon.onnxgraph import session_bytes; b = session_bytes(sys.argv[1]); "
+            "import hashlib; print(hashlib.sha256(b).hexdigest(), 'onnx' in sys.modules)")
+    env = {**os.environ, "ECGRECON_GRAPH_CACHE": str(tmp_path / "g")}
+
+    def child() -> tuple[str, str]:
+        out = subprocess.run([sys.executable, "-c", code, str(card.onnx_file)], env=env, capture_output=True,
+                             text=True, check=True).stdout.split()
+        return out[0], out[1]
+
+    first, imported = child()
+    assert imported == "True"  # nothing cached yet: lifted with the onnx package
+    (entry,) = (tmp_path / "g").glob("*.onnx")
+    assert first != hashlib.sha256(card.onnx_file.read_bytes()).hexdigest()  # the lifted graph, not the file
+    assert entry.name.endswith(first[:32] + ".onnx")
+    again, imported = child()
+    assert (again, imported) == (first, "False")  # from the cache, onnx never imported
+    entry.write_bytes(entry.read_bytes()[:-10] + b"0123456789")  # damaged in place
+    healed, imported = child()
+    assert (healed, imported) == (first, "True")
+    assert [p.name for p in (tmp_path / "g").glob("*.onnx")] == [entry.name]
+    assert entry.read_bytes() != b"" and hashlib.sha256(entry.read_bytes()).hexdigest() == first
+    env["ECGRECON_GRAPH_CACHE"] = "off"
+    off, imported = child()
+    assert (off, imported) == (first, "True")
+    assert not Path("off").exists()
 
 
 # -- the viewer: a long recording through the cache ------------------------------------------------------------

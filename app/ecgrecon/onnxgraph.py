@@ -6,10 +6,18 @@ one thread (measured in benchmarks/bench_long.py) and give the same numbers to f
 shipped file is not changed (its hash is in the card); the lifted graph lives in memory, and is used only
 when every node is one this module knows how to lift and a probe run agrees with the file (else the
 file is run as it is).
+
+Lifting needs the ``onnx`` package, whose import alone takes about 1.3 s, and a probe run; both happen once
+per network and machine: the outcome is kept in the user's cache folder (``<cache>/graphs``), named by the
+SHA-256 of the shipped file, this module's LIFT_VERSION and the onnxruntime version, and carrying the SHA-256
+of its own bytes in its name, which is checked on every read (a damaged or altered entry is lifted anew).
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,6 +27,8 @@ import numpy as np
 _RANK_FREE = {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Identity", "Clip", "Elu", "Gelu", "Erf", "Sqrt", "Abs"}
 _LIFTED = {"Conv", "ConvTranspose", "AveragePool", "MaxPool"}
 PROBE_TOL = 1e-4  # mV; the lifted graph differs from the file by float rounding only (~1e-7)
+LIFT_VERSION = 1  # bump when _lift changes what it writes: older cache entries are then ignored
+_AS_IS = b""  # cache entry content meaning "run the file as it is" (cannot lift, or the probe disagreed)
 
 
 def session_bytes(onnx_file: str | Path) -> bytes:
@@ -26,14 +36,78 @@ def session_bytes(onnx_file: str | Path) -> bytes:
     return _session_bytes(str(onnx_file), Path(onnx_file).stat().st_mtime_ns)
 
 
+def cache_dir() -> Path:
+    """Where lifted graphs are kept (``ECGRECON_GRAPH_CACHE`` overrides; ``off`` keeps nothing on disk)."""
+    env = os.environ.get("ECGRECON_GRAPH_CACHE")
+    if env:
+        return Path(env)
+    from .longview import default_cache_dir
+
+    return default_cache_dir() / "graphs"
+
+
 @lru_cache(maxsize=32)
 def _session_bytes(path: str, _mtime: int) -> bytes:
     raw = Path(path).read_bytes()
+    key = _cache_key(raw)
+    cached = _read_cached(key)
+    if cached is not None:
+        return cached or raw
     try:
         lifted = _lift(raw)
+        out = lifted if _agrees(raw, lifted) else _AS_IS
     except _CannotLift:
-        return raw
-    return lifted if _agrees(raw, lifted) else raw
+        out = _AS_IS
+    _write_cached(key, out)
+    return out or raw
+
+
+def _cache_key(raw: bytes) -> str:
+    import onnxruntime as ort
+
+    return f"{hashlib.sha256(raw).hexdigest()[:32]}-v{LIFT_VERSION}-ort{ort.__version__}"
+
+
+def _read_cached(key: str) -> bytes | None:
+    """The cached outcome for ``key`` (b"" = run as is), or None when there is none that checks out."""
+    d = cache_dir()
+    if str(d) == "off":
+        return None
+    try:
+        entries = sorted(d.glob(f"{key}-*.onnx"))
+    except OSError:
+        return None
+    for f in entries:
+        try:
+            data = f.read_bytes()
+        except OSError:
+            continue
+        if f.name == f"{key}-{hashlib.sha256(data).hexdigest()[:32]}.onnx":
+            return data
+        try:  # damaged or altered: drop it, lift anew
+            f.unlink()
+        except OSError:
+            pass
+    return None
+
+
+def _write_cached(key: str, data: bytes) -> None:
+    """Keep the outcome, atomically; a cache folder that cannot be written only costs the next run the lift."""
+    d = cache_dir()
+    if str(d) == "off":
+        return
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=".onnx")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, d / f"{key}-{hashlib.sha256(data).hexdigest()[:32]}.onnx")
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass
 
 
 class _CannotLift(Exception):
