@@ -53,12 +53,14 @@ def pooled(records: list[np.ndarray], model, ii, oi) -> dict:
             "share_r_below_0_8": float(np.mean(rs < 0.8))}
 
 
-def run_curve(config: str, arch: str, recipe: str, steps: int, eval_every: int = 250) -> dict:
+def run_curve(config: str, arch: str, recipe: str, steps: int, eval_every: int = 250,
+              model_kw: dict | None = None) -> dict:
     split = load_db_split()
     data = load_all()
     ii, oi = lead_index(input_leads(config)), lead_index(output_leads(config))
     rc = dict(DEFAULT_RECIPE, **RECIPES[recipe])
-    out = {"config": config, "arch": arch, "recipe": recipe, "recipe_detail": rc, "folds": []}
+    out = {"config": config, "arch": arch, "recipe": recipe, "recipe_detail": rc, "model_kw": model_kw or {},
+           "folds": []}
     for held, train, dev, _test in folds(split):
         tr = [data[r] for r in train]
         va = [data[r] for r in dev]
@@ -66,7 +68,7 @@ def run_curve(config: str, arch: str, recipe: str, steps: int, eval_every: int =
         lin_m = pooled(va, lin, ii, oi)
         t = time.time()
         _, curve, cpu = train_net(arch, tr, ii, oi, steps=steps, seed=0, recipe=rc, eval_every=eval_every,
-                                  evaluator=lambda m, va=va: pooled(va, m, ii, oi))
+                                  model_kw=model_kw, evaluator=lambda m, va=va: pooled(va, m, ii, oi))
         out["folds"].append({"held_out": held, "n_train": len(tr), "n_eval": len(va), "linear": lin_m,
                              "curve": curve, "cpu_s": cpu, "wall_s": time.time() - t})
         best = max(curve, key=lambda c: c["median_r"])
@@ -135,12 +137,16 @@ def main(argv=None) -> None:
     ap.add_argument("--recipe", default="hospital", choices=sorted(RECIPES))
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--eval-every", type=int, default=250)
+    ap.add_argument("--ch", help="conv only: channels per U-Net level, e.g. 8,16,24,32,48 (default: the bundled "
+                    "16,24,32,48,64); the result file is tagged with them")
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
     out_dir = REPO / "runs" / "lodo"
     if a.mode == "curve":
-        res = run_curve(a.config, a.arch, a.recipe, a.steps, a.eval_every)
-        p = out_dir / f"curve.{a.config}.{a.arch}.{a.recipe}.json"
+        kw = {"ch": tuple(int(c) for c in a.ch.split(","))} if a.ch else None
+        res = run_curve(a.config, a.arch, a.recipe, a.steps, a.eval_every, model_kw=kw)
+        tag = f".ch{a.ch.replace(',', '-')}" if a.ch else ""
+        p = out_dir / f"curve.{a.config}.{a.arch}{tag}.{a.recipe}.json"
         s = res["summary"]
         print(f"SUMMARY {a.config} {a.arch} {a.recipe}: best step {s['best_step']} mean R {s['best_r']:.4f} "
               f"RMSE {s['best_rmse']:.1f} (linear {s['linear_r']:.4f} / {s['linear_rmse']:.1f})", flush=True)
