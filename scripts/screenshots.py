@@ -18,7 +18,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 INPUTS = ("I", "II", "V2")
 
-# name: (layout, mode, order, fit to window, window size, record)
+# name: (layout, mode, order, fit to window, window size, record[, inputs])
 SHOTS = {
     "layout_3x4_side_by_side": ("3x4", "side", "standard", True, (1500, 860), "ludb_3.hea"),
     "layout_3x4_overlay": ("3x4", "overlay", "standard", False, (1480, 860), "ludb_3.hea"),
@@ -26,6 +26,8 @@ SHOTS = {
     "layout_12x1_side_by_side": ("12x1", "side", "standard", True, (1500, 1000), "ludb_3.hea"),
     "cabrera_3x4_overlay": ("3x4", "overlay", "cabrera", False, (1480, 860), "ludb_3.hea"),
     "three_lead_no_truth": ("3x4", "side", "standard", False, (1480, 860), "ludb_3_3lead.hea"),
+    # a body surface map: the torso map under the lead table, EASI leads chosen on it
+    "bspm_easi": ("3x4", "overlay", "standard", False, (1480, 900), "bspm/ludb_3_bspm.hea", ("E-S", "A-S", "A-I")),
 }
 
 
@@ -59,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(["screenshots"])
     a.out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="ecgrecon-shots-"))
-    for name, (layout, mode, order, fit, size, record) in SHOTS.items():
+    for name, (layout, mode, order, fit, size, record, *rest) in SHOTS.items():
+        inputs = tuple(rest[0]) if rest else INPUTS
         if a.only and name not in a.only:
             continue
         settings = QSettings(str(tmp / f"{name}.ini"), QSettings.Format.IniFormat)
@@ -74,9 +77,9 @@ def main(argv: list[str] | None = None) -> int:
         win.set_fit(fit)
         if not win.open_path(REPO / "resources" / "samples" / record):
             return 2
-        cards = zoo.for_inputs(INPUTS)
+        cards = zoo.for_inputs(inputs)
         conv = [c for c in cards if c.architecture == "conv"]
-        win.choose(INPUTS, (conv or cards)[0].id)
+        win.choose(inputs, (conv or cards)[0].id)
         w = win.start_reconstruction()
         while w is not None and (w.outcome is None or w.is_running()):
             app.processEvents()
