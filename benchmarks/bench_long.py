@@ -323,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--frames", type=int, default=150)
     ap.add_argument("--viewer-child", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    from ecgrecon.memtune import tune_malloc
+
+    tune_malloc()  # this process runs the app in-process (10 s, viewer child) as the CLI and viewer run it
     if a.viewer_child:
         return viewer_child(Path(a.viewer_child), a.frames)
     print(f"bench_long: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")

@@ -365,3 +365,22 @@ def test_a_streamed_twelve_lead_recording_is_scored_per_minute_like_the_in_memor
     measured = {x["lead"]: x for x in st["leads"]}["V3"]
     assert measured["r"] > 0.999
     assert st["summary"]["reconstructed"]["n_leads"] == 5 and st["summary"]["derived"]["n_leads"] == 4
+
+
+def test_the_cli_tunes_glibc_malloc_to_keep_block_buffers(monkeypatch, capsys):
+    """The CLI sets glibc's mmap/trim thresholds once (ecgrecon.memtune): without them every block's numpy
+    temporaries were page-faulted in anew (10 s ensemble 16 ms against 13.5 ms)."""
+    import platform
+
+    from ecgrecon import memtune
+
+    calls = []
+    monkeypatch.setattr(memtune, "_done", None)
+    monkeypatch.setattr(memtune, "_apply", lambda: calls.append(1) or True)
+    assert main(["models"]) == 0
+    assert "I-II-V3.ensemble" in capsys.readouterr().out
+    assert calls == [1]
+    assert memtune.tune_malloc() is True and calls == [1]  # once per process
+    monkeypatch.undo()
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert memtune._apply() is True

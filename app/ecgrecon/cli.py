@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .memtune import tune_malloc
+
+    tune_malloc()  # keep block-sized buffers between blocks (see ecgrecon.memtune)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):

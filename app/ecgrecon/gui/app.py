@@ -40,6 +40,9 @@ def has_display() -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ..memtune import tune_malloc
+
+    tune_malloc()  # keep block-sized buffers between blocks (see ecgrecon.memtune)
     args = build_parser().parse_args(argv)
     if args.screenshot:
         # the offscreen platform warns "This plugin does not support propagateSizeHints()" on every window
