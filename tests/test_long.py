@@ -218,6 +218,14 @@ def test_the_lifted_graph_is_kept_on_disk_checked_and_reused_without_importing_o
     assert (healed, imported) == (first, "True")
     assert [p.name for p in (tmp_path / "g").glob("*.onnx")] == [entry.name]
     assert entry.read_bytes() != b"" and hashlib.sha256(entry.read_bytes()).hexdigest() == first
+    # an intact entry (its name matches its bytes) holding another network: the probe refuses it
+    other = zoo.get("I-II-V3.temporal").onnx_file.read_bytes()
+    entry.unlink()
+    key = entry.name[: -len("-" + first[:32] + ".onnx")]
+    (tmp_path / "g" / f"{key}-{hashlib.sha256(other).hexdigest()[:32]}.onnx").write_bytes(other)
+    checked, imported = child()
+    assert (checked, imported) == (first, "True")
+    assert [p.name for p in (tmp_path / "g").glob("*.onnx")] == [entry.name]  # the impostor is gone
     env["ECGRECON_GRAPH_CACHE"] = "off"
     off, imported = child()
     assert (off, imported) == (first, "True")

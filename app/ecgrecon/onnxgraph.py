@@ -10,7 +10,8 @@ file is run as it is).
 Lifting needs the ``onnx`` package, whose import alone takes about 1.3 s, and a probe run; both happen once
 per network and machine: the outcome is kept in the user's cache folder (``<cache>/graphs``), named by the
 SHA-256 of the shipped file, this module's LIFT_VERSION and the onnxruntime version, and carrying the SHA-256
-of its own bytes in its name, which is checked on every read (a damaged or altered entry is lifted anew).
+of its own bytes in its name, which is checked on every read (a damaged or altered entry is lifted anew), and
+a cached graph is used only after the probe run agrees with the shipped file again (about 15 ms).
 """
 
 from __future__ import annotations
@@ -50,9 +51,14 @@ def cache_dir() -> Path:
 def _session_bytes(path: str, _mtime: int) -> bytes:
     raw = Path(path).read_bytes()
     key = _cache_key(raw)
-    cached = _read_cached(key)
-    if cached is not None:
-        return cached or raw
+    found = _read_cached(key)
+    if found is not None:
+        entry, cached = found
+        if cached == _AS_IS:
+            return raw
+        if _agrees(raw, cached):  # the probe again (~15 ms): the file's numbers, every run
+            return cached
+        _drop(entry)
     try:
         lifted = _lift(raw)
         out = lifted if _agrees(raw, lifted) else _AS_IS
@@ -68,14 +74,14 @@ def _cache_key(raw: bytes) -> str:
     return f"{hashlib.sha256(raw).hexdigest()[:32]}-v{LIFT_VERSION}-ort{ort.__version__}"
 
 
-def _read_cached(key: str) -> bytes | None:
-    """The cached outcome for ``key`` (b"" = run as is), or None when there is none that checks out."""
-    d = cache_dir()
-    if str(d) == "off":
-        return None
+def _read_cached(key: str) -> tuple[Path, bytes] | None:
+    """The cached entry for ``key`` and its bytes (b"" = run as is), or None when none checks out."""
     try:
+        d = cache_dir()
+        if str(d) == "off":
+            return None
         entries = sorted(d.glob(f"{key}-*.onnx"))
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: no home folder to put a cache in
         return None
     for f in entries:
         try:
@@ -83,20 +89,24 @@ def _read_cached(key: str) -> bytes | None:
         except OSError:
             continue
         if f.name == f"{key}-{hashlib.sha256(data).hexdigest()[:32]}.onnx":
-            return data
-        try:  # damaged or altered: drop it, lift anew
-            f.unlink()
-        except OSError:
-            pass
+            return f, data
+        _drop(f)  # damaged or altered: lift anew
     return None
+
+
+def _drop(entry: Path) -> None:
+    try:
+        entry.unlink()
+    except OSError:
+        pass
 
 
 def _write_cached(key: str, data: bytes) -> None:
     """Keep the outcome, atomically; a cache folder that cannot be written only costs the next run the lift."""
-    d = cache_dir()
-    if str(d) == "off":
-        return
     try:
+        d = cache_dir()
+        if str(d) == "off":
+            return
         d.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=".onnx")
         try:
@@ -106,7 +116,7 @@ def _write_cached(key: str, data: bytes) -> None:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-    except OSError:
+    except (OSError, RuntimeError):
         pass
 
 
