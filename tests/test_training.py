@@ -114,3 +114,17 @@ def test_output_leads_per_configuration():
     assert output_leads("II-V1-V5") == ("I", "V2", "V3", "V4", "V6")
     assert output_leads("II-V2-V6") == ("I", "V1", "V3", "V4", "V5")
     assert len(CONFIG_NAMES) == 8
+
+
+def test_the_shape_loss_is_one_minus_pearson_r_and_ignores_amplitude():
+    """fit.crop_correlation_loss (the optional shape term, recipe key ``corr``): 0 for the same shape at any
+    gain, 2 for the inverted one, the numpy Pearson R on random crops."""
+    from ecgrecon.training.fit import crop_correlation_loss
+
+    rng = np.random.default_rng(0)
+    t = torch.from_numpy(rng.normal(size=(4, 8, 1024)).astype(np.float32))
+    assert float(crop_correlation_loss(3.0 * t + 0.5, t)) == pytest.approx(0.0, abs=1e-5)
+    assert float(crop_correlation_loss(-0.2 * t, t)) == pytest.approx(2.0, abs=1e-5)
+    p = torch.from_numpy(rng.normal(size=(4, 8, 1024)).astype(np.float32)) + 0.5 * t
+    want = np.mean([1 - np.corrcoef(p[i, k].numpy(), t[i, k].numpy())[0, 1] for i in range(4) for k in range(8)])
+    assert float(crop_correlation_loss(p, t)) == pytest.approx(want, abs=1e-5)

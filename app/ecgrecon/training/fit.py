@@ -23,7 +23,17 @@ DEFAULT_RECIPE = {
     "noise": 0.0,  # mV std of input noise augmentation
     "dropout": 0.0,
     "hospital": None,  # dict of hospital_augment keys (lead_gain, mix, hum, emg, band), or None
+    "corr": 0.0,  # weight of a shape term, mean (1 - Pearson R) per crop and lead, added to the MSE
 }
+
+
+def crop_correlation_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean over crops and leads of 1 - Pearson R along time: amplitude-free, so low-voltage leads and the
+    shape of QRS/ST/T weigh as much as the tall leads do under MSE (R is what the models are chosen by)."""
+    p = pred - pred.mean(dim=-1, keepdim=True)
+    t = target - target.mean(dim=-1, keepdim=True)
+    r = (p * t).sum(-1) / torch.sqrt((p * p).sum(-1) * (t * t).sum(-1) + 1e-6)
+    return torch.mean(1.0 - r)
 
 
 def seed_all(seed: int) -> None:
@@ -114,7 +124,10 @@ def optimise(model: torch.nn.Module, records: list[np.ndarray], in_idx, out_idx,
     model.train()
     for step in range(1, steps + 1):
         xb, yb = sampler.batch(rc["batch"])
-        loss = torch.mean((model(torch.from_numpy(xb)) - torch.from_numpy(yb)) ** 2)
+        pred, target = model(torch.from_numpy(xb)), torch.from_numpy(yb)
+        loss = torch.mean((pred - target) ** 2)
+        if rc.get("corr"):
+            loss = loss + rc["corr"] * crop_correlation_loss(pred, target)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

@@ -34,6 +34,9 @@ RECIPES = {
     "hospital": {"amp": 0.7, "noise": 0.02,
                  "hospital": {"lead_gain": 0.05, "mix": 0.05, "hum": 0.05, "emg": 0.03, "band": 0.3}},
 }
+# + a shape term in the loss (fit.crop_correlation_loss), two weights
+RECIPES["hospital_corr05"] = dict(RECIPES["hospital"], corr=0.05)
+RECIPES["hospital_corr20"] = dict(RECIPES["hospital"], corr=0.2)
 
 
 def lead_scores(pred: np.ndarray, truth: np.ndarray) -> list[tuple[float, float]]:

@@ -143,7 +143,9 @@ def build_one(config: str, arch: str, train_records: list[np.ndarray], out_dir: 
         "data": DATA_DESC, "split_file": "app/ecgrecon/training/db_split.json",
         "seed": seed, "epochs_or_steps": n_steps if arch != "linear" else "closed form",
         "optimizer": None if arch == "linear" else
-        f"AdamW lr {rc['lr']}, weight decay {rc['weight_decay']}, EMA {rc['ema']} of weights (exported), MSE loss",
+        f"AdamW lr {rc['lr']}, weight decay {rc['weight_decay']}, EMA {rc['ema']} of weights (exported), "
+        + (f"MSE + {rc['corr']:g} x mean(1 - Pearson R) per crop and lead (fit.crop_correlation_loss)"
+           if rc.get("corr") else "MSE loss"),
         "augmentation": aug, "cpu_seconds": round(cpu, 1), "export_cpu_seconds": round(exp_cpu, 1),
         "wall_seconds": round(time.time() - t_wall, 1), "onnx_max_abs_diff_vs_torch": err,
         "command": f"python -m ecgrecon.training.zoo --config {config} --arch {arch}"
