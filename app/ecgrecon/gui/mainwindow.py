@@ -209,7 +209,7 @@ class MainWindow(QMainWindow):
 
     def _show_torso(self, on: bool) -> None:
         """Show or hide the torso map under the lead table; the side column widens just enough for a legible map."""
-        if on == self.torso_panel.isVisible() and on == self.torso_action.isChecked():
+        if on != self.torso_panel.isHidden() and on == self.torso_action.isChecked():
             return
         self.torso_panel.setVisible(on)
         with QSignalBlocker(self.torso_action):
