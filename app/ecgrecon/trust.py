@@ -177,10 +177,15 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
 
 def score(expected: np.ndarray, r: np.ndarray, threshold: float) -> dict:
     """How well a trust signal ranks and flags leads (the issue's three figures)."""
-    flagged = expected < threshold
+    return score_flags(expected, r, expected < threshold)
+
+
+def score_flags(expected: np.ndarray, r: np.ndarray, flagged: np.ndarray) -> dict:
+    """:func:`score` for leads already flagged (``flagged`` true = low confidence)."""
+    flagged = np.asarray(flagged, bool)
     unflagged = ~flagged
     return {"n_leads": int(len(r)), "spearman_expected_vs_true_r": spearman(expected, r),
             "share_flagged": float(np.mean(flagged)),
             "share_below_0_8_among_unflagged": float(np.mean(r[unflagged] < LOW_R)) if unflagged.any() else None,
             "share_below_0_8_among_flagged": float(np.mean(r[flagged] < LOW_R)) if flagged.any() else None,
-            "share_below_0_8_all": float(np.mean(r < 0.8))}
+            "share_below_0_8_all": float(np.mean(r < LOW_R))}

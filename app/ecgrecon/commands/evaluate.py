@@ -169,15 +169,11 @@ def _trust_ranking(pairs: list[tuple[float, float, bool]]) -> dict | None:
         return None
     import numpy as np
 
-    from ..trust import spearman
+    from ..trust import score_flags
 
     e, r, low = (np.array(v) for v in zip(*pairs, strict=True))
     ok = np.isfinite(r)
-    e, r, low = e[ok], r[ok], low[ok].astype(bool)
-    return {"n_leads": int(len(r)), "spearman_expected_vs_true_r": spearman(e, r),
-            "share_flagged": float(np.mean(low)),
-            "share_below_0_8_among_unflagged": float(np.mean(r[~low] < 0.8)) if (~low).any() else None,
-            "share_below_0_8_among_flagged": float(np.mean(r[low] < 0.8)) if low.any() else None}
+    return score_flags(e[ok], r[ok], low[ok])
 
 
 AGREEMENT_ROWS = (("global.heart_rate_bpm", "heart rate", "bpm"), ("global.pr_ms", "PR", "ms"),
