@@ -4,7 +4,7 @@
         per fold (train on the development portions of four databases, score on the fifth's development
         portion) an evaluation curve -> runs/lodo/curve.<config>.<arch>.<recipe>.json
     python -m ecgrecon.training.lodo external --config I-II-V3
-        per fold, the bundled recipe (zoo.RECIPE, zoo.STEPS): conv, temporal, linear and their ensemble,
+        per fold, the bundled recipe (zoo.recipe_for, zoo.steps_for): conv, temporal, linear and their ensemble,
         scored per record and lead on the held-out database (development and test portions), with the
         trust features -> runs/lodo/external/<config>.json (used by ecgrecon.training.trustfit)
 
@@ -154,9 +154,9 @@ def main(argv=None) -> None:
         print(f"SUMMARY {a.config} {a.arch} {a.recipe}: best step {s['best_step']} mean R {s['best_r']:.4f} "
               f"RMSE {s['best_rmse']:.1f} (linear {s['linear_r']:.4f} / {s['linear_rmse']:.1f})", flush=True)
     else:
-        from .zoo import RECIPE, STEPS
+        from .zoo import recipe_for, steps_for
 
-        res = run_external(a.config, RECIPE, STEPS)
+        res = run_external(a.config, recipe_for(a.config), steps_for(a.config))
         p = out_dir / "external" / f"{a.config}.json"
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_suffix(".tmp")
