@@ -88,14 +88,16 @@ def apply_filters(x: np.ndarray, fs: float, spec: FilterSpec) -> np.ndarray:
         return np.asarray(x)
     x = np.asarray(x, dtype=np.float64)
     bad = ~np.isfinite(x)
-    y = np.where(bad, 0.0, x)
+    gaps = bool(bad.any())  # rare; two passes over every block saved when there are none
+    y = np.where(bad, 0.0, x) if gaps else x
     if spec.baseline_hz:
         y = remove_baseline(y, fs, spec.baseline_hz)
     if spec.notch_hz:
         y = notch(y, fs, spec.notch_hz)
     if spec.lowpass_hz:
         y = lowpass(y, fs, spec.lowpass_hz)
-    y[bad] = np.nan
+    if gaps:
+        y[bad] = np.nan
     return y.astype(np.float32)
 
 

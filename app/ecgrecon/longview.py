@@ -46,12 +46,6 @@ OWNER = "owner.json"
 _NAN_FILL = 4_000_000  # float32 values written at a time while the file is filled with NaN (16 MB)
 
 
-def default_cache_dir() -> Path:
-    """The user's cache folder for ecgrecon (XDG); the viewer passes Qt's CacheLocation instead."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "ecgrecon"
-
-
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

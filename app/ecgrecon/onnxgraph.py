@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .paths import default_cache_dir
+
 # ops whose meaning does not depend on the tensor's rank (no axis, no broadcasting against initializers)
 _RANK_FREE = {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Identity", "Clip", "Elu", "Gelu", "Erf", "Sqrt", "Abs"}
 _LIFTED = {"Conv", "ConvTranspose", "AveragePool", "MaxPool"}
@@ -38,12 +40,11 @@ def session_bytes(onnx_file: str | Path) -> bytes:
 
 
 def cache_dir() -> Path:
-    """Where lifted graphs are kept (``ECGRECON_GRAPH_CACHE`` overrides; ``off`` keeps nothing on disk)."""
+    """Where lifted graphs and model verification records are kept (``ECGRECON_GRAPH_CACHE`` overrides;
+    ``off`` keeps nothing on disk)."""
     env = os.environ.get("ECGRECON_GRAPH_CACHE")
     if env:
         return Path(env)
-    from .longview import default_cache_dir
-
     return default_cache_dir() / "graphs"
 
 

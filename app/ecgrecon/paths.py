@@ -42,3 +42,9 @@ def user_model_dirs() -> list[Path]:
     """Extra model folders from ECGRECON_MODEL_PATH (os.pathsep-separated)."""
     env = os.environ.get("ECGRECON_MODEL_PATH", "")
     return [Path(p).expanduser() for p in env.split(os.pathsep) if p.strip()]
+
+
+def default_cache_dir() -> Path:
+    """The user's cache folder for ecgrecon (XDG); the viewer passes Qt's CacheLocation instead."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "ecgrecon"

@@ -109,7 +109,8 @@ def reconstruction_runner(request: ReconstructionRequest, parent: QObject | None
         default = req.model_id == z.default_for(z.get(req.model_id).input_leads).id
         plan = pipeline.plan(req.recording, inputs=req.inputs, model_id=None if default else req.model_id, zoo=z,
                              threads=req.threads)
-        from ..longview import CACHE_ABOVE_S, LongReconstruction, default_cache_dir
+        from ..longview import CACHE_ABOVE_S, LongReconstruction
+        from ..paths import default_cache_dir
 
         if plan.duration <= CACHE_ABOVE_S:
             return pipeline.run(plan, progress=progress, cancel=cancel)
