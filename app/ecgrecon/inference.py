@@ -351,7 +351,9 @@ def reconstruct_blocks(rec: Any, model: ModelCard | str, *, zoo: ModelZoo | None
         # the measured leads as read (at the recording's rate: the raw read when the rates agree)
         inputs = raw[:, u - fa: v - fa] if g.same else read_block(rec, names, u, v)
         full, _ = lead_signals(card, dict(zip(names, inputs, strict=True)), out_leads, net_src)
-        signals = np.stack([np.asarray(full[n], np.float32) for n in STANDARD_12])
+        signals = np.empty((12, v - u), np.float32)
+        for k, n in enumerate(STANDARD_12):
+            signals[k] = full[n]  # cast on assignment: no float32 copy of each lead first
         blk = Block(u, signals, mu, np.ascontiguousarray(x_pre[:, mu - s: mv - s]),
                     np.ascontiguousarray(y[:, mu - s: mv - s], dtype=np.float32),
                     np.ascontiguousarray(ys[:, :, mu - s: mv - s]) if keep_members else None)
@@ -496,8 +498,12 @@ def lead_signals(card: ModelCard, inputs: dict[str, np.ndarray], out_leads: tupl
         sig[n] = inputs[n]
         roles[n] = Role.MEASURED
     for n, coef in exact_combinations(card.input_leads).items():
-        sig[n] = np.sum([float(c) * np.asarray(inputs[m], np.float64)
-                         for c, m in zip(coef, card.input_leads, strict=True) if c], axis=0)
+        acc = None  # the terms summed in order, in place: the same sums as np.sum over them, without a stack
+        for c, m in zip(coef, card.input_leads, strict=True):
+            if c:
+                term = float(c) * np.asarray(inputs[m], np.float64)
+                acc = term if acc is None else np.add(acc, term, out=acc)
+        sig[n] = acc
         roles[n] = Role.DERIVED
     for n, row in zip(out_leads, net, strict=True):
         if n in sig:
