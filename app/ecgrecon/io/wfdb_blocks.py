@@ -186,7 +186,7 @@ class BlockWriter(WfdbStreamWriter):
         if d.size and -32767.0 <= d.min() and d.max() <= 32767.0:  # the usual block: finite, in range (NaN fails)
             frames = np.empty((d.shape[1], d.shape[0]), "<i2")
             frames[...] = d.T
-            self._fh.write(frames.tobytes())
+            self._fh.write(frames)  # the array's own buffer: no bytes copy
             self.n += block.shape[1]
             return
         bad = ~np.isfinite(d)
@@ -195,7 +195,7 @@ class BlockWriter(WfdbStreamWriter):
         d[bad] = -32768  # WFDB's "no sample", as for NaN and infinite values in the plain writer
         frames = np.empty((d.shape[1], d.shape[0]), "<i2")
         frames[...] = d.T
-        self._fh.write(frames.tobytes())
+        self._fh.write(frames)  # the array's own buffer: no bytes copy
         self.n += block.shape[1]
 
 
