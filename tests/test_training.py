@@ -79,6 +79,26 @@ def test_bundled_cards_follow_the_contract():
             assert f.stat().st_size <= 2_000_000
 
 
+def test_bundled_networks_were_trained_with_the_recipe_the_zoo_declares():
+    """The cards record what the code says each configuration is trained with (steps per member, the shape term
+    in the loss where CONFIG_RECIPES names it), so the zoo command rebuilds what ships."""
+    from ecgrecon.paths import models_dir
+    from ecgrecon.training import zoo
+    from ecgrecon.training.configs import CONFIG_NAMES
+
+    assert set(zoo.CONFIG_RECIPES) <= set(CONFIG_NAMES)
+    shaped = 0
+    for cfg in CONFIG_NAMES:
+        steps, rc = zoo.steps_for(cfg), zoo.recipe_for(cfg)
+        for arch in ("conv", "temporal"):
+            card = json.loads((models_dir() / f"{cfg}.{arch}.json").read_text())
+            assert card["training"]["epochs_or_steps"] == steps[arch], card["id"]
+            loss = card["training"]["optimizer"]
+            assert ("crop_correlation_loss" in loss) == bool(rc.get("corr")), card["id"]
+            shaped += "crop_correlation_loss" in loss
+    assert shaped == 2 * len(zoo.CONFIG_RECIPES)
+
+
 @pytest.mark.parametrize("arch", ["conv", "temporal", "linear"])
 def test_onnx_matches_torch(smoke_dir, arch, tmp_path):
     from ecgrecon.training.export import export_onnx
