@@ -165,6 +165,8 @@ def einthoven_residual(lead_i: np.ndarray, lead_ii: np.ndarray, lead_iii: np.nda
 def complete_limb_leads(signals: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Fill in missing limb leads from any two independent ones present."""
     present = [n for n in LIMB if n in signals]
+    if len(present) == len(LIMB):
+        return dict(signals)  # nothing to fill (every block of a reconstruction from I and II)
     for x in range(len(present)):
         for y in range(x + 1, len(present)):
             a, b = present[x], present[y]
