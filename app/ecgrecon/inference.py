@@ -498,11 +498,11 @@ def lead_signals(card: ModelCard, inputs: dict[str, np.ndarray], out_leads: tupl
         sig[n] = inputs[n]
         roles[n] = Role.MEASURED
     for n, coef in exact_combinations(card.input_leads).items():
-        acc = None  # the terms summed in order, in place: the same sums as np.sum over them, without a stack
-        for c, m in zip(coef, card.input_leads, strict=True):
-            if c:
-                term = float(c) * np.asarray(inputs[m], np.float64)
-                acc = term if acc is None else np.add(acc, term, out=acc)
+        terms = [float(c) * np.asarray(inputs[m], np.float64) for c, m in zip(coef, card.input_leads, strict=True)
+                 if c]
+        acc = terms[0]  # summed in order, in place: the same sums as np.sum over them, without stacking them
+        for t in terms[1:]:
+            acc += t
         sig[n] = acc
         roles[n] = Role.DERIVED
     for n, row in zip(out_leads, net, strict=True):
