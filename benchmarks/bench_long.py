@@ -10,8 +10,9 @@
    graph exactly as the app runs it (:func:`ecgrecon.onnxgraph.session_bytes`).
 3. ``ecgrecon reconstruct`` on the file (a child process), default choices: wall time, peak resident
    memory (``ru_maxrss`` of the child), real-time factor, ratio to bare onnxruntime.
-4. The same for one hour (must not need more memory than 24 h) and a 10 s strip in-process (app
-   against bare onnxruntime on the same 5000 samples, one thread).
+4. The same for one hour (must not need more memory than 24 h), the CPU of each stage of that hour (one
+   worker, scaled to a day) and a 10 s strip in-process (app against bare onnxruntime on the same 5000
+   samples, one thread).
 5. The viewer (offscreen, a child process): open the file, reconstruct it into the cache, peak memory,
    the event loop's latency meanwhile, and frames per second scrolling the cached result.
 
@@ -170,6 +171,56 @@ def long_figures(hours: float, threads: int, skip_bare: bool) -> None:
         print(f"bare onnxruntime, {'+'.join(nets)}, {words}: {secs:.1f} s -> CLI / bare = "
               f"{res['wall'] / secs:.2f} (load average {load:.1f})")
     del x
+
+
+def stage_cpu() -> None:
+    """Where the CPU of a streamed reconstruction goes, stage by stage: the 1 h file on one worker (so no two stages
+    overlap), each stage timed with its thread's CPU clock, scaled to a day. The network's share is what bare
+    onnxruntime would also spend; the rest is the app's own work around it."""
+    import collections
+
+    from ecgrecon import inference as inf
+    from ecgrecon.io import wfdb_blocks
+    from ecgrecon.modelcard import load_zoo
+    from ecgrecon.pipeline import model_for_length
+
+    cpu: dict[str, float] = collections.defaultdict(float)
+    stages = {"network": (inf, "_run_members"), "filters": (inf, "apply_filters"), "trust": (inf, "block_trust"),
+              "lead assembly": (inf, "lead_signals"), "reading": (inf, "_model_rate_inputs"),
+              "writing": (wfdb_blocks.BlockWriter, "write")}
+    saved = {name: getattr(owner, attr) for name, (owner, attr) in stages.items()}
+
+    def timed(name, fn):
+        def run(*args, **kw):
+            t = time.thread_time()
+            try:
+                return fn(*args, **kw)
+            finally:
+                cpu[name] += time.thread_time() - t
+        return run
+
+    path = make_holter(1.0)
+    zoo = load_zoo()
+    card = model_for_length(zoo, zoo.default_for(LEADS), 3600.0)
+    rec = wfdb_blocks.open_recording(path)
+    out = WORK / "stages_out.hea"
+    try:
+        for name, (owner, attr) in stages.items():
+            setattr(owner, attr, timed(name, saved[name]))
+        writer = wfdb_blocks.BlockWriter(out, tuple(inf.STANDARD_12), rec.fs, [])
+        t0 = time.thread_time()
+        for blk in inf.reconstruct_blocks(rec, card, zoo=zoo, threads=1, with_trust=True):
+            writer.write(blk.signals)
+        total = time.thread_time() - t0
+        writer.abort()
+    finally:
+        for name, (owner, attr) in stages.items():
+            setattr(owner, attr, saved[name])
+    day = 24.0
+    rest = total - sum(cpu.values())
+    parts = ", ".join(f"{k} {v * day:.1f}" for k, v in sorted(cpu.items(), key=lambda kv: -kv[1]))
+    print(f"CPU by stage ({card.id}, 1 h on one worker, scaled to 24 h): total {total * day:.1f} CPU-s = {parts}, "
+          f"other {rest * day:.1f}; around the network {(total - cpu['network']) / total:.0%}")
 
 
 def one_hour_memory(threads: int) -> None:
@@ -334,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     long_figures(a.hours, a.threads, a.skip_bare)
     if not a.skip_1h:
         one_hour_memory(a.threads)
+        stage_cpu()
     if not a.skip_viewer:
         viewer_figures(a.hours, a.frames)
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
