@@ -203,17 +203,16 @@ def stage_cpu() -> None:
     zoo = load_zoo()
     card = model_for_length(zoo, zoo.default_for(LEADS), 3600.0)
     rec = wfdb_blocks.open_recording(path)
-    out = WORK / "stages_out.hea"
+    writer = wfdb_blocks.BlockWriter(WORK / "stages_out.hea", tuple(inf.STANDARD_12), rec.fs, [])
     try:
         for name, (owner, attr) in stages.items():
             setattr(owner, attr, timed(name, saved[name]))
-        writer = wfdb_blocks.BlockWriter(out, tuple(inf.STANDARD_12), rec.fs, [])
         t0 = time.thread_time()
         for blk in inf.reconstruct_blocks(rec, card, zoo=zoo, threads=1, with_trust=True):
             writer.write(blk.signals)
         total = time.thread_time() - t0
-        writer.abort()
     finally:
+        writer.abort()  # the written day is not wanted: only its CPU
         for name, (owner, attr) in stages.items():
             setattr(owner, attr, saved[name])
     day = 24.0
